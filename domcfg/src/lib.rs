@@ -1,0 +1,12 @@
+//! `domcfg` owns the xm domain configuration language and everything derived from it without a
+//! hypervisor: lexing and parsing (nom) the Python subset that real `/etc/xen` configs use, a
+//! bounded, side-effect-free evaluator, xm 4.1's option semantics (`VAR=VAL`, search path), the
+//! typed [`DomainConfig`] with parsed device specs, and the SXP that `xm create -n` prints.
+//!
+//! It does not talk to Xen, xenstore or the file system beyond reading the config file.
+
+pub mod error;
+pub mod value;
+
+pub use error::{ConfigError, Location};
+pub use value::Value;
