@@ -63,11 +63,11 @@ fn main() {
         .wrap_unsafe_ops(true)
         .derive_default(true)
         .layout_tests(false)
-        .allowlist_type("xc_dominfo_t|xc_domaininfo_t|xc_physinfo_t|xc_vcpuinfo_t")
+        .allowlist_type("xc_domaininfo_t|xc_physinfo_t|xc_vcpuinfo_t")
         .allowlist_type("xen_domctl_createdomain|xen_domctl_sched_credit|xc_dom_image")
         .allowlist_var("XEN_DOMINF_.*|XEN_DOMCTL_CDF_.*|XEN_DOMCTL_.*_VERSION|SHUTDOWN_.*")
         .allowlist_var("XEN_CPUPOOLID_ANY|XC_PAGE_SHIFT|INVALID_MFN|XENVER_.*|XEN_X86_EMU_.*")
-        .allowlist_var("GNTTAB_NR_RESERVED_ENTRIES|XEN_DOMCTL_GRANT_version_default");
+        .allowlist_var("XEN_SYSCTL_PHYSCAP_.*");
     for f in FUNCTIONS {
         builder = builder.allowlist_function(f);
     }

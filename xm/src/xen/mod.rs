@@ -1,0 +1,4 @@
+//! The control layer: everything in `xm` that talks to the hypervisor and to xenstore.
+//! [`xc`] is the only place with `unsafe`.
+
+pub mod xc;

@@ -1,0 +1,419 @@
+//! The one safe wrapper around libxenctrl / libxenguest (`xenctrl-sys`). Every `unsafe` block of
+//! the `xm` crate lives in this file. One method per hypervisor call; each names the C call it
+//! wraps, keeps raw pointers inside, and turns `-1`/errno into an [`XcError`] naming the call.
+
+use std::ffi::CString;
+use std::fmt;
+use std::io;
+use std::path::Path;
+use std::ptr;
+
+use xenctrl_sys as sys;
+
+/// A Xen domain id.
+pub type DomId = u32;
+
+/// A failed libxenctrl/libxenguest call: which call, and the errno it left.
+#[derive(Debug)]
+pub struct XcError {
+    pub call: &'static str,
+    pub source: io::Error,
+}
+
+impl fmt::Display for XcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: {}", self.call, self.source)
+    }
+}
+
+impl std::error::Error for XcError {}
+
+fn last_error(call: &'static str) -> XcError {
+    XcError { call, source: io::Error::last_os_error() }
+}
+
+fn check(call: &'static str, rc: i32) -> Result<(), XcError> {
+    if rc < 0 { Err(last_error(call)) } else { Ok(()) }
+}
+
+/// What `xc_domain_create` needs for a PV guest.
+#[derive(Debug, Clone)]
+pub struct CreateDomain {
+    pub uuid: [u8; 16],
+    pub max_vcpus: u32,
+    pub max_evtchn_port: u32,
+    pub max_grant_frames: i32,
+    pub max_maptrack_frames: i32,
+    pub max_grant_version: u32,
+}
+
+/// One domain as `XEN_DOMCTL_getdomaininfo` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainInfo {
+    pub domid: DomId,
+    pub uuid: [u8; 16],
+    pub running: bool,
+    pub blocked: bool,
+    pub paused: bool,
+    pub shutdown: bool,
+    pub dying: bool,
+    pub hvm: bool,
+    /// `SHUTDOWN_*` code, meaningful when `shutdown` is set.
+    pub shutdown_reason: u32,
+    pub tot_pages: u64,
+    pub max_pages: u64,
+    /// Nanoseconds of CPU time used.
+    pub cpu_time: u64,
+    pub online_vcpus: u32,
+    pub max_vcpu_id: u32,
+}
+
+impl DomainInfo {
+    pub fn crashed(&self) -> bool {
+        self.shutdown && self.shutdown_reason == sys::SHUTDOWN_crash
+    }
+
+    fn from_raw(raw: &sys::xc_domaininfo_t) -> Self {
+        let has = |bit: u32| raw.flags & bit != 0;
+        DomainInfo {
+            domid: u32::from(raw.domain),
+            uuid: raw.handle,
+            running: has(sys::XEN_DOMINF_running),
+            blocked: has(sys::XEN_DOMINF_blocked),
+            paused: has(sys::XEN_DOMINF_paused),
+            shutdown: has(sys::XEN_DOMINF_shutdown),
+            dying: has(sys::XEN_DOMINF_dying),
+            hvm: has(sys::XEN_DOMINF_hvm_guest),
+            shutdown_reason: (raw.flags >> sys::XEN_DOMINF_shutdownshift)
+                & sys::XEN_DOMINF_shutdownmask,
+            tot_pages: raw.tot_pages,
+            max_pages: raw.max_pages,
+            cpu_time: raw.cpu_time,
+            online_vcpus: raw.nr_online_vcpus,
+            max_vcpu_id: raw.max_vcpu_id,
+        }
+    }
+}
+
+/// The host as `XEN_SYSCTL_physinfo` reports it.
+#[derive(Debug, Clone)]
+pub struct PhysInfo {
+    pub nr_cpus: u32,
+    pub total_pages: u64,
+    pub free_pages: u64,
+    pub gnttab_v2: bool,
+}
+
+/// What the PV builder needs: kernel, ramdisk, command line, memory and the two rings' event
+/// channels (allocated beforehand with [`Xc::evtchn_alloc_unbound`]).
+#[derive(Debug, Clone)]
+pub struct PvImage<'a> {
+    pub kernel: &'a Path,
+    pub ramdisk: Option<&'a Path>,
+    pub cmdline: &'a str,
+    pub features: Option<&'a str>,
+    pub mem_mib: u32,
+    pub max_vcpus: u32,
+    pub store_evtchn: u32,
+    pub store_domid: u32,
+    pub console_evtchn: u32,
+    pub console_domid: u32,
+}
+
+/// Machine frames of the rings the builder set up, for xenstore and xenconsoled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PvBuilt {
+    pub store_mfn: u64,
+    pub console_mfn: u64,
+}
+
+/// An open `xc_interface` handle (`/dev/xen/privcmd`).
+pub struct Xc {
+    xch: *mut sys::xc_interface,
+}
+
+impl Xc {
+    /// Wraps `xc_interface_open`.
+    pub fn open() -> Result<Xc, XcError> {
+        // SAFETY: NULL loggers select libxenctrl's default stderr logger; no other input.
+        let xch = unsafe { sys::xc_interface_open(ptr::null_mut(), ptr::null_mut(), 0) };
+        if xch.is_null() {
+            return Err(last_error("xc_interface_open"));
+        }
+        Ok(Xc { xch })
+    }
+
+    /// Wraps `xc_domain_create` for a PV domain (no HVM flags, no emulated devices).
+    pub fn domain_create(&self, cfg: &CreateDomain) -> Result<DomId, XcError> {
+        let mut create = sys::xen_domctl_createdomain {
+            handle: cfg.uuid,
+            max_vcpus: cfg.max_vcpus,
+            max_evtchn_port: cfg.max_evtchn_port,
+            max_grant_frames: cfg.max_grant_frames,
+            max_maptrack_frames: cfg.max_maptrack_frames,
+            // XEN_DOMCTL_GRANT_version(v) is a function-like macro: the low four bits.
+            grant_opts: cfg.max_grant_version & 0xf,
+            ..Default::default()
+        };
+        // 0 asks Xen for the next free domid; it writes the chosen one back.
+        let mut domid: u32 = 0;
+        // SAFETY: both pointers are to live locals for the duration of the call.
+        let rc = unsafe { sys::xc_domain_create(self.xch, &mut domid, &mut create) };
+        check("xc_domain_create", rc)?;
+        Ok(domid)
+    }
+
+    /// Wraps `xc_domain_destroy`.
+    pub fn domain_destroy(&self, domid: DomId) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle; domid is a plain integer.
+        check("xc_domain_destroy", unsafe { sys::xc_domain_destroy(self.xch, domid) })
+    }
+
+    /// Wraps `xc_domain_pause`.
+    pub fn domain_pause(&self, domid: DomId) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle; domid is a plain integer.
+        check("xc_domain_pause", unsafe { sys::xc_domain_pause(self.xch, domid) })
+    }
+
+    /// Wraps `xc_domain_unpause`.
+    pub fn domain_unpause(&self, domid: DomId) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle; domid is a plain integer.
+        check("xc_domain_unpause", unsafe { sys::xc_domain_unpause(self.xch, domid) })
+    }
+
+    /// Wraps `xc_domain_shutdown` (`SCHEDOP_remote_shutdown`) with a `SHUTDOWN_*` reason.
+    pub fn domain_shutdown(&self, domid: DomId, reason: u32) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        let rc = unsafe { sys::xc_domain_shutdown(self.xch, domid, reason as i32) };
+        check("xc_domain_shutdown", rc)
+    }
+
+    /// Every domain, in domid order. Wraps `xc_domain_getinfolist`, in batches.
+    pub fn domain_list(&self) -> Result<Vec<DomainInfo>, XcError> {
+        const BATCH: usize = 256;
+        let mut out = Vec::new();
+        let mut next: u32 = 0;
+        loop {
+            let mut buf = vec![sys::xc_domaininfo_t::default(); BATCH];
+            // SAFETY: buf holds BATCH writable, initialised entries; we pass its exact length.
+            let n = unsafe {
+                sys::xc_domain_getinfolist(self.xch, next, BATCH as u32, buf.as_mut_ptr())
+            };
+            check("xc_domain_getinfolist", n)?;
+            let n = n as usize;
+            out.extend(buf[..n].iter().map(DomainInfo::from_raw));
+            if n < BATCH {
+                return Ok(out);
+            }
+            next = u32::from(buf[n - 1].domain) + 1;
+        }
+    }
+
+    /// One domain, or `None` if no domain has that id.
+    pub fn domain_info(&self, domid: DomId) -> Result<Option<DomainInfo>, XcError> {
+        let mut raw = sys::xc_domaininfo_t::default();
+        // SAFETY: raw is one writable entry and we ask for exactly one.
+        let n = unsafe { sys::xc_domain_getinfolist(self.xch, domid, 1, &mut raw) };
+        check("xc_domain_getinfolist", n)?;
+        Ok((n == 1 && u32::from(raw.domain) == domid).then(|| DomainInfo::from_raw(&raw)))
+    }
+
+    /// Wraps `xc_domain_max_vcpus`.
+    pub fn domain_max_vcpus(&self, domid: DomId, max: u32) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        check("xc_domain_max_vcpus", unsafe { sys::xc_domain_max_vcpus(self.xch, domid, max) })
+    }
+
+    /// Wraps `xc_domain_setmaxmem` (KiB).
+    pub fn domain_setmaxmem(&self, domid: DomId, max_kib: u64) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        let rc = unsafe { sys::xc_domain_setmaxmem(self.xch, domid, max_kib) };
+        check("xc_domain_setmaxmem", rc)
+    }
+
+    /// Wraps `xc_domain_set_memmap_limit` (KiB): the PV guest's e820 size.
+    pub fn domain_set_memmap_limit(&self, domid: DomId, limit_kib: u64) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        let rc = unsafe { sys::xc_domain_set_memmap_limit(self.xch, domid, limit_kib) };
+        check("xc_domain_set_memmap_limit", rc)
+    }
+
+    /// Wraps `xc_domain_set_tsc_info` with the default TSC mode.
+    pub fn domain_set_tsc_default(&self, domid: DomId) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        let rc = unsafe { sys::xc_domain_set_tsc_info(self.xch, domid, 0, 0, 0, 0) };
+        check("xc_domain_set_tsc_info", rc)
+    }
+
+    /// Wraps `xc_evtchn_alloc_unbound`: a port in `domid` that `remote` may bind to.
+    pub fn evtchn_alloc_unbound(&self, domid: DomId, remote: DomId) -> Result<u32, XcError> {
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        let port = unsafe { sys::xc_evtchn_alloc_unbound(self.xch, domid, remote) };
+        check("xc_evtchn_alloc_unbound", port)?;
+        Ok(port as u32)
+    }
+
+    /// Wraps `xc_sched_credit_domain_set` (credit scheduler weight and cap).
+    pub fn sched_credit_set(&self, domid: DomId, weight: u16, cap: u16) -> Result<(), XcError> {
+        let mut sdom = sys::xen_domctl_sched_credit { weight, cap };
+        // SAFETY: sdom is a live local for the duration of the call.
+        let rc = unsafe { sys::xc_sched_credit_domain_set(self.xch, domid, &mut sdom) };
+        check("xc_sched_credit_domain_set", rc)
+    }
+
+    /// Wraps `xc_sched_credit_domain_get`: (weight, cap).
+    pub fn sched_credit_get(&self, domid: DomId) -> Result<(u16, u16), XcError> {
+        let mut sdom = sys::xen_domctl_sched_credit::default();
+        // SAFETY: sdom is a live local for the duration of the call.
+        let rc = unsafe { sys::xc_sched_credit_domain_get(self.xch, domid, &mut sdom) };
+        check("xc_sched_credit_domain_get", rc)?;
+        Ok((sdom.weight, sdom.cap))
+    }
+
+    /// Wraps `xc_vcpu_setaffinity` (hard affinity) for one vcpu; `cpus` are physical cpu numbers.
+    pub fn vcpu_set_hard_affinity(
+        &self,
+        domid: DomId,
+        vcpu: u32,
+        cpus: &[u32],
+    ) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle.
+        let max_cpus = unsafe { sys::xc_get_max_cpus(self.xch) };
+        check("xc_get_max_cpus", max_cpus)?;
+        let mut map = vec![0u8; (max_cpus as usize).div_ceil(8)];
+        for &cpu in cpus {
+            if let Some(byte) = map.get_mut(cpu as usize / 8) {
+                *byte |= 1 << (cpu % 8);
+            }
+        }
+        // XEN_VCPUAFFINITY_HARD = 1; libxenctrl reads and writes back max_cpus bits of the map,
+        // which is exactly the length allocated above. The soft map is not touched (NULL).
+        // SAFETY: map is a writable buffer of ceil(max_cpus/8) bytes, as the call requires.
+        let rc = unsafe {
+            sys::xc_vcpu_setaffinity(
+                self.xch,
+                domid,
+                vcpu as i32,
+                map.as_mut_ptr(),
+                ptr::null_mut(),
+                1,
+            )
+        };
+        check("xc_vcpu_setaffinity", rc)
+    }
+
+    /// Wraps `xc_physinfo`.
+    pub fn physinfo(&self) -> Result<PhysInfo, XcError> {
+        let mut raw = sys::xc_physinfo_t::default();
+        // SAFETY: raw is a live, writable local.
+        check("xc_physinfo", unsafe { sys::xc_physinfo(self.xch, &mut raw) })?;
+        Ok(PhysInfo {
+            nr_cpus: raw.nr_cpus,
+            total_pages: raw.total_pages,
+            free_pages: raw.free_pages,
+            gnttab_v2: raw.capabilities & sys::XEN_SYSCTL_PHYSCAP_gnttab_v2 != 0,
+        })
+    }
+
+    /// The libxenguest PV build (`xc_dom_allocate` … `xc_dom_gnttab_init`, `xc_dom_release`),
+    /// in libxl's order. The domain must exist, be paused, and have its vcpus and memory limit
+    /// set. Returns the frames of the xenstore and console rings.
+    pub fn build_pv(&self, domid: DomId, image: &PvImage<'_>) -> Result<PvBuilt, XcError> {
+        let invalid = |call| XcError {
+            call,
+            source: io::Error::new(io::ErrorKind::InvalidInput, "string contains a NUL byte"),
+        };
+        let cmdline = CString::new(image.cmdline).map_err(|_| invalid("xc_dom_allocate"))?;
+        let features = image
+            .features
+            .map(CString::new)
+            .transpose()
+            .map_err(|_| invalid("xc_dom_allocate"))?;
+        let kernel = path_cstring(image.kernel).ok_or_else(|| invalid("xc_dom_kernel_file"))?;
+        let ramdisk = image
+            .ramdisk
+            .map(|p| path_cstring(p).ok_or_else(|| invalid("xc_dom_module_file")))
+            .transpose()?;
+
+        // SAFETY: xch is live; the strings outlive the call (libxenguest copies them).
+        let dom = unsafe {
+            sys::xc_dom_allocate(
+                self.xch,
+                cmdline.as_ptr(),
+                features.as_ref().map_or(ptr::null(), |f| f.as_ptr()),
+            )
+        };
+        if dom.is_null() {
+            return Err(last_error("xc_dom_allocate"));
+        }
+        let guard = DomImage(dom);
+        // SAFETY: dom is the non-NULL image just allocated and owned by `guard`; the fields
+        // written are plain integers libxl sets the same way before xc_dom_boot_xen_init.
+        unsafe {
+            (*dom).container_type = sys::xc_dom_image_XC_DOM_PV_CONTAINER;
+            (*dom).flags = 0;
+            (*dom).console_evtchn = image.console_evtchn;
+            (*dom).console_domid = image.console_domid;
+            (*dom).xenstore_evtchn = image.store_evtchn;
+            (*dom).xenstore_domid = image.store_domid;
+            (*dom).claim_enabled = 0;
+            (*dom).max_vcpus = image.max_vcpus;
+        }
+        // SAFETY (each step below): dom is the live image owned by `guard`, xch is live, and
+        // the C strings outlive the calls; the steps run in the order libxenguest requires.
+        check("xc_dom_kernel_file", unsafe { sys::xc_dom_kernel_file(dom, kernel.as_ptr()) })?;
+        if let Some(rd) = &ramdisk {
+            // SAFETY: as above; a NULL module command line is allowed.
+            let rc = unsafe { sys::xc_dom_module_file(dom, rd.as_ptr(), ptr::null()) };
+            check("xc_dom_module_file", rc)?;
+        }
+        // SAFETY: as above.
+        let rc = unsafe { sys::xc_dom_boot_xen_init(dom, self.xch, domid) };
+        check("xc_dom_boot_xen_init", rc)?;
+        // SAFETY: as above.
+        check("xc_dom_parse_image", unsafe { sys::xc_dom_parse_image(dom) })?;
+        // SAFETY: as above.
+        check("xc_dom_mem_init", unsafe { sys::xc_dom_mem_init(dom, image.mem_mib) })?;
+        // SAFETY: as above.
+        check("xc_dom_boot_mem_init", unsafe { sys::xc_dom_boot_mem_init(dom) })?;
+        // SAFETY: as above.
+        check("xc_dom_build_image", unsafe { sys::xc_dom_build_image(dom) })?;
+        // SAFETY: as above.
+        check("xc_dom_boot_image", unsafe { sys::xc_dom_boot_image(dom) })?;
+        // SAFETY: as above.
+        check("xc_dom_gnttab_init", unsafe { sys::xc_dom_gnttab_init(dom) })?;
+        // SAFETY: boot_mem_init succeeded, so the p2m covers the image's pages.
+        let built = unsafe {
+            PvBuilt {
+                store_mfn: sys::xc_dom_p2m(dom, (*dom).xenstore_pfn),
+                console_mfn: sys::xc_dom_p2m(dom, (*dom).console_pfn),
+            }
+        };
+        drop(guard);
+        Ok(built)
+    }
+}
+
+impl Drop for Xc {
+    fn drop(&mut self) {
+        // SAFETY: xch came from xc_interface_open and is closed exactly once, here.
+        unsafe {
+            sys::xc_interface_close(self.xch);
+        }
+    }
+}
+
+/// Owns an `xc_dom_image`; releases it on every exit path of the builder.
+struct DomImage(*mut sys::xc_dom_image);
+
+impl Drop for DomImage {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from xc_dom_allocate and is released exactly once, here.
+        unsafe { sys::xc_dom_release(self.0) }
+    }
+}
+
+fn path_cstring(p: &Path) -> Option<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(p.as_os_str().as_bytes()).ok()
+}
