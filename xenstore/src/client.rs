@@ -1,0 +1,939 @@
+//! The client: one connection, shared by any number of threads, with a reader thread that
+//! routes replies (by `req_id`) to the callers waiting for them and watch events (by token) to
+//! their [`Watch`].
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::path;
+use crate::perms::Perms;
+use crate::transport::{self, Connection, Kind, Writer};
+use crate::wire::{self, Decoder, Errno, Message, MsgType, PAYLOAD_MAX};
+
+/// How many times [`Xs::transaction`] runs its closure before giving up on `EAGAIN`.
+pub const DEFAULT_TRANSACTION_ATTEMPTS: u32 = 32;
+
+/// How many requests [`Xs::read_many`] keeps in flight at once.
+const PIPELINE_WINDOW: usize = 128;
+
+/// How often [`Xs::directory`] restarts a `DIRECTORY_PART` walk because the directory changed
+/// under it before giving up with `EAGAIN`.
+const DIRECTORY_PART_RESTARTS: u32 = 16;
+
+/// A connection to xenstored. Cheap to clone (clones share the connection); all methods take
+/// `&self` and may be called from several threads at once.
+#[derive(Clone)]
+pub struct Xs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Writer>,
+    shared: Arc<Shared>,
+    next_req_id: AtomicU32,
+    path: PathBuf,
+}
+
+/// State shared with the reader thread.
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Callers waiting for the reply to a req_id.
+    pending: HashMap<u32, SyncSender<Message>>,
+    /// Live watches by token.
+    watches: HashMap<String, mpsc::Sender<WatchEvent>>,
+    /// Why the connection is unusable, once it is.
+    dead: Option<String>,
+    /// The handle is being dropped; the reader should stop.
+    closing: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the maps inconsistent (every update is a
+        // single insert/remove), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Mark the connection dead and wake everyone waiting on it.
+    fn kill(&self, reason: String) {
+        let mut st = self.lock();
+        if st.dead.is_none() {
+            st.dead = Some(reason);
+        }
+        st.pending.clear();
+        st.watches.clear();
+    }
+
+    fn disconnected(&self) -> Error {
+        let reason = self
+            .lock()
+            .dead
+            .clone()
+            .unwrap_or_else(|| "connection closed".into());
+        Error::Disconnected { reason }
+    }
+}
+
+/// One event from a watch: `path` is the node that changed (a child of, or equal to, the watched
+/// path; for `@releaseDomain`/`@introduceDomain` the special path itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchEvent {
+    pub path: String,
+    pub token: String,
+}
+
+/// A registered watch. Events queue until read; dropping the `Watch` sends `UNWATCH`.
+///
+/// xenstored fires a new watch once straight away (with the watched path), and may fire
+/// spuriously: treat an event as "look again", not as a description of the change.
+pub struct Watch {
+    inner: Arc<Inner>,
+    path: String,
+    token: String,
+    rx: Receiver<WatchEvent>,
+}
+
+/// One request to send; `what` names it in errors (a path, or e.g. `domain 5`).
+struct Request<'a> {
+    op: MsgType,
+    tx: u32,
+    payload: Vec<u8>,
+    what: &'a str,
+}
+
+impl Xs {
+    /// Connect the way libxenstore's `xs_open()` does: `$XENSTORED_PATH`, else
+    /// `$XENSTORED_RUNDIR/socket` (default `/var/run/xenstored/socket`), else `/dev/xen/xenbus`.
+    /// The error lists every path tried and why it failed.
+    pub fn open() -> Result<Xs> {
+        Xs::from_connection(transport::open_default()?)
+    }
+
+    /// Connect to one path: a unix socket, or otherwise a xenbus-like character device.
+    pub fn open_path(path: impl AsRef<Path>) -> Result<Xs> {
+        Xs::from_connection(transport::open_first(&[path.as_ref().to_path_buf()])?)
+    }
+
+    /// Use an already connected unix stream.
+    pub fn from_unix_stream(stream: UnixStream) -> Result<Xs> {
+        let conn =
+            Connection::from_stream(stream, PathBuf::from("<unix stream>")).map_err(|e| {
+                Error::Open {
+                    tried: vec![(PathBuf::from("<unix stream>"), e)],
+                }
+            })?;
+        Xs::from_connection(conn)
+    }
+
+    /// Use an opened [`Connection`]; starts the reader thread.
+    pub fn from_connection(conn: Connection) -> Result<Xs> {
+        let Connection {
+            reader,
+            writer,
+            path,
+        } = conn;
+        let shared = Arc::new(Shared::default());
+        let for_reader = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("xenstore-reader".into())
+            .spawn(move || reader_loop(&for_reader, reader))
+            .map_err(|e| Error::Open {
+                tried: vec![(path.clone(), e)],
+            })?;
+        Ok(Xs {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                shared,
+                next_req_id: AtomicU32::new(1),
+                path,
+            }),
+        })
+    }
+
+    /// The socket or device this handle is connected to.
+    pub fn endpoint(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Whether the connection is a unix socket or the xenbus device.
+    pub fn kind(&self) -> Kind {
+        self.inner.writer().kind()
+    }
+
+    // --- Node operations (outside any transaction) ---------------------------------------
+
+    /// `READ`: the raw value of a node.
+    pub fn read(&self, path: &str) -> Result<Vec<u8>> {
+        self.inner.read(0, path)
+    }
+
+    /// `READ`, as UTF-8 text.
+    pub fn read_string(&self, path: &str) -> Result<String> {
+        self.inner.read_string(0, path)
+    }
+
+    /// `READ`, with a missing node (`ENOENT`) as `None`.
+    pub fn try_read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        self.inner.try_read(0, path)
+    }
+
+    /// Many `READ`s pipelined on this connection: all requests are sent before the replies are
+    /// collected (in windows of 128), so N reads cost about one round trip per window instead
+    /// of N. Results are in the order of `paths`; each fails or succeeds on its own.
+    pub fn read_many<P: AsRef<str>>(&self, paths: &[P]) -> Vec<Result<Vec<u8>>> {
+        self.inner.read_many(0, paths)
+    }
+
+    /// `WRITE`: set a node's value, creating it and missing parents.
+    pub fn write(&self, path: &str, value: impl AsRef<[u8]>) -> Result<()> {
+        self.inner.write(0, path, value.as_ref())
+    }
+
+    /// `MKDIR`: make sure a node exists (its value is left alone if it does).
+    pub fn mkdir(&self, path: &str) -> Result<()> {
+        self.inner.simple(0, MsgType::Mkdir, path)
+    }
+
+    /// `RM`: remove a node and everything below it. Not an error if the node is missing, but it
+    /// is if its parent is.
+    pub fn rm(&self, path: &str) -> Result<()> {
+        self.inner.simple(0, MsgType::Rm, path)
+    }
+
+    /// `DIRECTORY`: the names of a node's children. Lists too long for one reply are fetched
+    /// with `DIRECTORY_PART`, restarting if the directory changes meanwhile.
+    pub fn directory(&self, path: &str) -> Result<Vec<String>> {
+        self.inner.directory(0, path)
+    }
+
+    /// `GET_PERMS`.
+    pub fn get_perms(&self, path: &str) -> Result<Perms> {
+        self.inner.get_perms(0, path)
+    }
+
+    /// `SET_PERMS`.
+    pub fn set_perms(&self, path: &str, perms: &Perms) -> Result<()> {
+        self.inner.set_perms(0, path, perms)
+    }
+
+    // --- Transactions ----------------------------------------------------------------------
+
+    /// `TRANSACTION_START`. Prefer [`Xs::transaction`], which also retries on conflicts.
+    pub fn begin(&self) -> Result<Transaction<'_>> {
+        let payload = wire::strings_payload(&[b""]);
+        let reply = self.inner.call(Request {
+            op: MsgType::TransactionStart,
+            tx: 0,
+            payload,
+            what: "",
+        })?;
+        let id = wire::parse_transaction_id(&reply)
+            .map_err(|e| Error::wire(MsgType::TransactionStart, "", e))?;
+        Ok(Transaction {
+            xs: self,
+            id,
+            finished: false,
+        })
+    }
+
+    /// Run `f` in a transaction and commit it. If the commit (or any step) fails with `EAGAIN`
+    /// because another client changed the store meanwhile, `f` runs again in a fresh
+    /// transaction, up to [`DEFAULT_TRANSACTION_ATTEMPTS`] times. Any other error aborts the
+    /// transaction and is returned.
+    pub fn transaction<T>(&self, f: impl FnMut(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.transaction_with_attempts(DEFAULT_TRANSACTION_ATTEMPTS, f)
+    }
+
+    /// [`Xs::transaction`] with an explicit bound on attempts (at least 1).
+    pub fn transaction_with_attempts<T>(
+        &self,
+        attempts: u32,
+        mut f: impl FnMut(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let attempts = attempts.max(1);
+        for attempt in 1..=attempts {
+            let tx = self.begin()?;
+            let outcome = match f(&tx) {
+                Ok(v) => tx.commit().map(|()| v),
+                Err(e) => {
+                    let _ = tx.abort();
+                    Err(e)
+                }
+            };
+            match outcome {
+                Err(e) if e.is_again() => {
+                    // Give the other writer a moment; grows to 10 ms.
+                    std::thread::sleep(Duration::from_micros(300 * u64::from(attempt.min(32))));
+                }
+                other => return other,
+            }
+        }
+        Err(Error::TooManyConflicts { attempts })
+    }
+
+    // --- Watches ---------------------------------------------------------------------------
+
+    /// `WATCH`: be told when `path` or anything below it changes. `path` may be
+    /// `@introduceDomain` or `@releaseDomain`. `token` identifies the watch and must be unique
+    /// on this connection. The first event arrives at once.
+    pub fn watch(&self, path: &str, token: &str) -> Result<Watch> {
+        validate(path)?;
+        let (tx, rx) = mpsc::channel();
+        {
+            let mut st = self.inner.shared.lock();
+            if st.watches.contains_key(token) {
+                return Err(Error::DuplicateToken {
+                    token: token.to_string(),
+                });
+            }
+            // Registered before WATCH is sent, so the immediate first event is not lost.
+            st.watches.insert(token.to_string(), tx);
+        }
+        let payload = wire::strings_payload(&[path.as_bytes(), token.as_bytes()]);
+        let sent = self
+            .inner
+            .call(Request {
+                op: MsgType::Watch,
+                tx: 0,
+                payload,
+                what: path,
+            })
+            .and_then(|r| ok_reply(MsgType::Watch, path, &r));
+        if let Err(e) = sent {
+            self.inner.shared.lock().watches.remove(token);
+            return Err(e);
+        }
+        Ok(Watch {
+            inner: Arc::clone(&self.inner),
+            path: path.to_string(),
+            token: token.to_string(),
+            rx,
+        })
+    }
+
+    /// `RESET_WATCHES`: drop every watch and transaction of this connection on the server.
+    /// Local [`Watch`] handles stay but receive nothing more.
+    pub fn reset_watches(&self) -> Result<()> {
+        let payload = wire::strings_payload(&[b""]);
+        let r = self.inner.call(Request {
+            op: MsgType::ResetWatches,
+            tx: 0,
+            payload,
+            what: "",
+        })?;
+        ok_reply(MsgType::ResetWatches, "", &r)
+    }
+
+    // --- Domain management (dom0 only) -----------------------------------------------------
+
+    /// `INTRODUCE domid mfn port`: tell xenstored to talk to a new domain over the store page
+    /// `mfn` (a gfn for non-PV guests) and the unbound event channel `port`.
+    pub fn introduce(&self, domid: u32, mfn: u64, port: u32) -> Result<()> {
+        let args = [domid.to_string(), mfn.to_string(), port.to_string()];
+        self.inner.domain_op(MsgType::Introduce, domid, &args)
+    }
+
+    /// `RELEASE domid`: xenstored forgets the domain (fires `@releaseDomain`).
+    pub fn release(&self, domid: u32) -> Result<()> {
+        self.inner
+            .domain_op(MsgType::Release, domid, &[domid.to_string()])
+    }
+
+    /// `RESUME domid`: re-arm `@releaseDomain` for a domain that was shut down and resumed.
+    pub fn resume(&self, domid: u32) -> Result<()> {
+        self.inner
+            .domain_op(MsgType::Resume, domid, &[domid.to_string()])
+    }
+
+    /// `SET_TARGET domid target`: `domid` gets the rights of `target` (device-model stubdoms).
+    pub fn set_target(&self, domid: u32, target: u32) -> Result<()> {
+        self.inner.domain_op(
+            MsgType::SetTarget,
+            domid,
+            &[domid.to_string(), target.to_string()],
+        )
+    }
+
+    /// `GET_DOMAIN_PATH domid`: the domain's home, `/local/domain/<domid>`.
+    pub fn get_domain_path(&self, domid: u32) -> Result<String> {
+        let what = format!("domain {domid}");
+        let payload = wire::strings_payload(&[domid.to_string().as_bytes()]);
+        let r = self.inner.call(Request {
+            op: MsgType::GetDomainPath,
+            tx: 0,
+            payload,
+            what: &what,
+        })?;
+        wire::parse_one_string(MsgType::GetDomainPath, &r)
+            .map_err(|e| Error::wire(MsgType::GetDomainPath, &what, e))
+    }
+
+    /// `IS_DOMAIN_INTRODUCED domid`.
+    pub fn is_domain_introduced(&self, domid: u32) -> Result<bool> {
+        let what = format!("domain {domid}");
+        let payload = wire::strings_payload(&[domid.to_string().as_bytes()]);
+        let op = MsgType::IsDomainIntroduced;
+        let r = self.inner.call(Request {
+            op,
+            tx: 0,
+            payload,
+            what: &what,
+        })?;
+        wire::parse_bool(op, &r).map_err(|e| Error::wire(op, &what, e))
+    }
+}
+
+impl std::fmt::Debug for Xs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Xs")
+            .field("endpoint", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An open transaction. Reads see a snapshot; writes become visible at [`commit`]. Dropped
+/// without commit, it is aborted.
+///
+/// [`commit`]: Transaction::commit
+pub struct Transaction<'a> {
+    xs: &'a Xs,
+    id: u32,
+    finished: bool,
+}
+
+impl Transaction<'_> {
+    /// The transaction id xenstored assigned (sent as `tx_id` in each request's header).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    pub fn read(&self, path: &str) -> Result<Vec<u8>> {
+        self.xs.inner.read(self.id, path)
+    }
+
+    pub fn read_string(&self, path: &str) -> Result<String> {
+        self.xs.inner.read_string(self.id, path)
+    }
+
+    pub fn try_read(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        self.xs.inner.try_read(self.id, path)
+    }
+
+    pub fn read_many<P: AsRef<str>>(&self, paths: &[P]) -> Vec<Result<Vec<u8>>> {
+        self.xs.inner.read_many(self.id, paths)
+    }
+
+    pub fn write(&self, path: &str, value: impl AsRef<[u8]>) -> Result<()> {
+        self.xs.inner.write(self.id, path, value.as_ref())
+    }
+
+    pub fn mkdir(&self, path: &str) -> Result<()> {
+        self.xs.inner.simple(self.id, MsgType::Mkdir, path)
+    }
+
+    pub fn rm(&self, path: &str) -> Result<()> {
+        self.xs.inner.simple(self.id, MsgType::Rm, path)
+    }
+
+    pub fn directory(&self, path: &str) -> Result<Vec<String>> {
+        self.xs.inner.directory(self.id, path)
+    }
+
+    pub fn get_perms(&self, path: &str) -> Result<Perms> {
+        self.xs.inner.get_perms(self.id, path)
+    }
+
+    pub fn set_perms(&self, path: &str, perms: &Perms) -> Result<()> {
+        self.xs.inner.set_perms(self.id, path, perms)
+    }
+
+    /// `TRANSACTION_END T`. Fails with `EAGAIN` (see [`Error::is_again`]) on a conflict.
+    pub fn commit(mut self) -> Result<()> {
+        self.end(true)
+    }
+
+    /// `TRANSACTION_END F`.
+    pub fn abort(mut self) -> Result<()> {
+        self.end(false)
+    }
+
+    fn end(&mut self, commit: bool) -> Result<()> {
+        self.finished = true;
+        let payload = wire::strings_payload(&[if commit { b"T" } else { b"F" }]);
+        let op = MsgType::TransactionEnd;
+        let r = self.xs.inner.call(Request {
+            op,
+            tx: self.id,
+            payload,
+            what: "",
+        })?;
+        ok_reply(op, "", &r)
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = self.end(false);
+        }
+    }
+}
+
+impl Watch {
+    /// The watched path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The watch's token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Wait for the next event.
+    pub fn recv(&self) -> Result<WatchEvent> {
+        self.rx.recv().map_err(|_| self.inner.shared.disconnected())
+    }
+
+    /// Wait up to `timeout` for the next event; `Ok(None)` on timeout.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<WatchEvent>> {
+        match self.rx.recv_timeout(timeout) {
+            Ok(ev) => Ok(Some(ev)),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => Err(self.inner.shared.disconnected()),
+        }
+    }
+
+    /// The next queued event, if any, without waiting.
+    pub fn try_recv(&self) -> Result<Option<WatchEvent>> {
+        match self.rx.try_recv() {
+            Ok(ev) => Ok(Some(ev)),
+            Err(TryRecvError::Empty) => Ok(None),
+            Err(TryRecvError::Disconnected) => Err(self.inner.shared.disconnected()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Watch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch")
+            .field("path", &self.path)
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let payload = wire::strings_payload(&[self.path.as_bytes(), self.token.as_bytes()]);
+        let _ = self.inner.call(Request {
+            op: MsgType::Unwatch,
+            tx: 0,
+            payload,
+            what: &self.path,
+        });
+        self.inner.shared.lock().watches.remove(&self.token);
+    }
+}
+
+fn validate(p: &str) -> Result<()> {
+    path::validate(p).map_err(|reason| Error::InvalidPath {
+        path: p.to_string(),
+        reason,
+    })
+}
+
+fn ok_reply(op: MsgType, what: &str, payload: &[u8]) -> Result<()> {
+    wire::parse_ok(op, payload).map_err(|e| Error::wire(op, what, e))
+}
+
+impl Inner {
+    fn writer(&self) -> MutexGuard<'_, Writer> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn next_id(&self) -> u32 {
+        loop {
+            let id = self.next_req_id.fetch_add(1, Ordering::Relaxed);
+            if id != 0 {
+                return id;
+            }
+        }
+    }
+
+    /// Register and send requests; one receiver per request, in order. Sizes must already be
+    /// checked (see [`Inner::check_size`]).
+    fn submit(&self, reqs: &[Request<'_>]) -> Result<Vec<Receiver<Message>>> {
+        let mut encoded = Vec::with_capacity(reqs.len());
+        let mut rxs = Vec::with_capacity(reqs.len());
+        let mut ids = Vec::with_capacity(reqs.len());
+        {
+            let mut st = self.shared.lock();
+            if let Some(reason) = &st.dead {
+                return Err(Error::Disconnected {
+                    reason: reason.clone(),
+                });
+            }
+            for r in reqs {
+                let id = self.next_id();
+                let msg = Message::new(r.op, id, r.tx, r.payload.clone());
+                let bytes = msg.encode().map_err(|_| Error::TooLarge {
+                    op: r.op,
+                    path: r.what.to_string(),
+                    len: r.payload.len(),
+                })?;
+                let (tx, rx) = mpsc::sync_channel(1);
+                st.pending.insert(id, tx);
+                ids.push(id);
+                encoded.push(bytes);
+                rxs.push(rx);
+            }
+        }
+        let sent = self.writer().send(&encoded);
+        if let Err(e) = sent {
+            // A partial write leaves the stream unusable; fail everything on it.
+            self.shared.kill(format!("write failed: {e}"));
+            let first = &reqs[0];
+            return Err(Error::Io {
+                op: first.op,
+                path: first.what.to_string(),
+                source: e,
+            });
+        }
+        Ok(rxs)
+    }
+
+    fn check_size(r: &Request<'_>) -> Result<()> {
+        if r.payload.len() > PAYLOAD_MAX {
+            return Err(Error::TooLarge {
+                op: r.op,
+                path: r.what.to_string(),
+                len: r.payload.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Wait for one reply and turn it into the payload of a successful reply, or an error.
+    fn finish(&self, rx: Receiver<Message>, op: MsgType, what: &str) -> Result<Vec<u8>> {
+        let reply = rx.recv().map_err(|_| self.shared.disconnected())?;
+        match reply.ty {
+            MsgType::Error => {
+                let errno =
+                    wire::parse_error(&reply.payload).map_err(|e| Error::wire(op, what, e))?;
+                Err(Error::Xs {
+                    op,
+                    path: what.to_string(),
+                    errno,
+                })
+            }
+            t if t == op => Ok(reply.payload),
+            t => Err(Error::Protocol {
+                op: Some(op),
+                path: what.to_string(),
+                detail: format!("reply of type {t} to a {op} request"),
+            }),
+        }
+    }
+
+    fn call(&self, req: Request<'_>) -> Result<Vec<u8>> {
+        Inner::check_size(&req)?;
+        let rx = self.submit(std::slice::from_ref(&req))?.pop();
+        let rx = rx.ok_or_else(|| self.shared.disconnected())?;
+        self.finish(rx, req.op, req.what)
+    }
+
+    fn read(&self, tx: u32, path: &str) -> Result<Vec<u8>> {
+        validate(path)?;
+        let payload = wire::strings_payload(&[path.as_bytes()]);
+        self.call(Request {
+            op: MsgType::Read,
+            tx,
+            payload,
+            what: path,
+        })
+    }
+
+    fn read_string(&self, tx: u32, path: &str) -> Result<String> {
+        String::from_utf8(self.read(tx, path)?).map_err(|_| Error::NotUtf8 { path: path.into() })
+    }
+
+    fn try_read(&self, tx: u32, path: &str) -> Result<Option<Vec<u8>>> {
+        match self.read(tx, path) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn read_many<P: AsRef<str>>(&self, tx: u32, paths: &[P]) -> Vec<Result<Vec<u8>>> {
+        let mut out: Vec<Option<Result<Vec<u8>>>> = paths
+            .iter()
+            .map(|p| validate(p.as_ref()).err().map(Err))
+            .collect();
+        let todo: Vec<usize> = (0..paths.len()).filter(|i| out[*i].is_none()).collect();
+        for window in todo.chunks(PIPELINE_WINDOW) {
+            let reqs: Vec<Request<'_>> = window
+                .iter()
+                .map(|i| {
+                    let p = paths[*i].as_ref();
+                    let payload = wire::strings_payload(&[p.as_bytes()]);
+                    Request {
+                        op: MsgType::Read,
+                        tx,
+                        payload,
+                        what: p,
+                    }
+                })
+                .collect();
+            // A path passes validation only if short enough for its READ to fit.
+            match self.submit(&reqs) {
+                Ok(rxs) => {
+                    for ((i, rx), r) in window.iter().zip(rxs).zip(&reqs) {
+                        out[*i] = Some(self.finish(rx, MsgType::Read, r.what));
+                    }
+                }
+                Err(e) => {
+                    for i in window {
+                        out[*i] = Some(Err(duplicate(&e)));
+                    }
+                }
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(self.shared.disconnected())))
+            .collect()
+    }
+
+    fn write(&self, tx: u32, path: &str, value: &[u8]) -> Result<()> {
+        validate(path)?;
+        let payload = wire::write_payload(path, value);
+        let r = self.call(Request {
+            op: MsgType::Write,
+            tx,
+            payload,
+            what: path,
+        })?;
+        ok_reply(MsgType::Write, path, &r)
+    }
+
+    fn simple(&self, tx: u32, op: MsgType, path: &str) -> Result<()> {
+        validate(path)?;
+        let payload = wire::strings_payload(&[path.as_bytes()]);
+        let r = self.call(Request {
+            op,
+            tx,
+            payload,
+            what: path,
+        })?;
+        ok_reply(op, path, &r)
+    }
+
+    fn directory(&self, tx: u32, path: &str) -> Result<Vec<String>> {
+        validate(path)?;
+        let payload = wire::strings_payload(&[path.as_bytes()]);
+        match self.call(Request {
+            op: MsgType::Directory,
+            tx,
+            payload,
+            what: path,
+        }) {
+            Ok(r) => {
+                wire::parse_directory(&r).map_err(|e| Error::wire(MsgType::Directory, path, e))
+            }
+            Err(e) if e.errno() == Some(&Errno::E2BIG) => self.directory_parts(tx, path),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Fetch a long child list piece by piece, as libxenstore does: each `DIRECTORY_PART` reply
+    /// carries the node's generation count; if it changes between pieces the list changed, so
+    /// start over.
+    fn directory_parts(&self, tx: u32, path: &str) -> Result<Vec<String>> {
+        let op = MsgType::DirectoryPart;
+        'restart: for _ in 0..DIRECTORY_PART_RESTARTS {
+            let mut generation: Option<Vec<u8>> = None;
+            let mut list: Vec<u8> = Vec::new();
+            loop {
+                let offset = list.len().to_string();
+                let payload = wire::strings_payload(&[path.as_bytes(), offset.as_bytes()]);
+                let reply = match self.call(Request {
+                    op,
+                    tx,
+                    payload,
+                    what: path,
+                }) {
+                    Ok(r) => r,
+                    // A xenstored without DIRECTORY_PART: the list is simply too big.
+                    Err(e) if e.errno() == Some(&Errno::ENOSYS) => {
+                        return Err(Error::Xs {
+                            op: MsgType::Directory,
+                            path: path.into(),
+                            errno: Errno::E2BIG,
+                        });
+                    }
+                    Err(e) => return Err(e),
+                };
+                let part =
+                    wire::parse_directory_part(&reply).map_err(|e| Error::wire(op, path, e))?;
+                match &generation {
+                    None => generation = Some(part.generation.to_vec()),
+                    Some(g) if g.as_slice() != part.generation => continue 'restart,
+                    Some(_) => {}
+                }
+                list.extend_from_slice(part.children);
+                if part.last {
+                    return wire::parse_directory(&list).map_err(|e| Error::wire(op, path, e));
+                }
+                if part.children.is_empty() {
+                    return Err(Error::wire(
+                        op,
+                        path,
+                        wire::WireError::BadPayload {
+                            ty: op,
+                            reason: "part without children or end marker",
+                        },
+                    ));
+                }
+            }
+        }
+        Err(Error::Xs {
+            op,
+            path: path.into(),
+            errno: Errno::EAGAIN,
+        })
+    }
+
+    fn get_perms(&self, tx: u32, path: &str) -> Result<Perms> {
+        validate(path)?;
+        let payload = wire::strings_payload(&[path.as_bytes()]);
+        let r = self.call(Request {
+            op: MsgType::GetPerms,
+            tx,
+            payload,
+            what: path,
+        })?;
+        Perms::from_wire(&r).map_err(|source| Error::BadPerms {
+            path: path.into(),
+            source,
+        })
+    }
+
+    fn set_perms(&self, tx: u32, path: &str, perms: &Perms) -> Result<()> {
+        validate(path)?;
+        let mut payload = wire::strings_payload(&[path.as_bytes()]);
+        payload.extend_from_slice(&perms.to_wire());
+        let r = self.call(Request {
+            op: MsgType::SetPerms,
+            tx,
+            payload,
+            what: path,
+        })?;
+        ok_reply(MsgType::SetPerms, path, &r)
+    }
+
+    fn domain_op(&self, op: MsgType, domid: u32, args: &[String]) -> Result<()> {
+        let what = format!("domain {domid}");
+        let parts: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        let payload = wire::strings_payload(&parts);
+        let r = self.call(Request {
+            op,
+            tx: 0,
+            payload,
+            what: &what,
+        })?;
+        ok_reply(op, &what, &r)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.shared.lock().closing = true;
+        let mut w = self.writer();
+        if w.kind() == Kind::Device {
+            // A blocked read() on the device cannot be interrupted; a reply wakes the reader,
+            // which then sees `closing` and exits (closing its end of the device).
+            let wake = Message::new(MsgType::GetDomainPath, 0, 0, wire::strings_payload(&[b"0"]));
+            if let Ok(bytes) = wake.encode() {
+                let _ = w.send(&[bytes]);
+            }
+        } else {
+            w.shutdown();
+        }
+    }
+}
+
+/// A copy of an error for every request of a failed batch (`io::Error` is not `Clone`).
+fn duplicate(e: &Error) -> Error {
+    match e {
+        Error::Io { op, path, source } => Error::Io {
+            op: *op,
+            path: path.clone(),
+            source: io::Error::new(source.kind(), source.to_string()),
+        },
+        Error::Disconnected { reason } => Error::Disconnected {
+            reason: reason.clone(),
+        },
+        Error::TooLarge { op, path, len } => Error::TooLarge {
+            op: *op,
+            path: path.clone(),
+            len: *len,
+        },
+        other => Error::Disconnected {
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// The reader thread: owns the read half, decodes messages, routes them.
+fn reader_loop(shared: &Shared, mut reader: Box<dyn Read + Send>) {
+    let mut decoder = Decoder::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    let reason = 'conn: loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break "closed by xenstored".to_string(),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => break format!("read failed: {e}"),
+        };
+        decoder.feed(&buf[..n]);
+        loop {
+            match decoder.next_message() {
+                Ok(Some(msg)) => route(shared, msg),
+                Ok(None) => break,
+                Err(e) => break 'conn format!("corrupt message from xenstored: {e}"),
+            }
+        }
+        if shared.lock().closing {
+            break "connection closed".to_string();
+        }
+    };
+    shared.kill(reason);
+}
+
+fn route(shared: &Shared, msg: Message) {
+    let mut st = shared.lock();
+    if msg.ty == MsgType::WatchEvent {
+        // A malformed event cannot be attributed to a watch; the stream itself is intact.
+        if let Some((path, token, tx)) = wire::parse_watch_event(&msg.payload)
+            .ok()
+            .and_then(|(p, t)| st.watches.get(&t).map(|tx| (p, t, tx)))
+        {
+            let _ = tx.send(WatchEvent { path, token });
+        }
+    } else if let Some(tx) = st.pending.remove(&msg.req_id) {
+        let _ = tx.try_send(msg);
+    }
+}
