@@ -2,4 +2,5 @@
 //! [`xc`] is the only place with `unsafe`.
 
 pub mod domain;
+pub mod layout;
 pub mod xc;
