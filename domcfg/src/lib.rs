@@ -5,7 +5,10 @@
 //!
 //! It does not talk to Xen, xenstore or the file system beyond reading the config file.
 
+pub mod device;
 pub mod error;
+pub mod options;
+pub mod sxp;
 pub mod value;
 
 pub use error::{ConfigError, Location};
