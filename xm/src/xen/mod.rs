@@ -1,6 +1,13 @@
 //! The control layer: everything in `xm` that talks to the hypervisor and to xenstore.
-//! [`xc`] is the only place with `unsafe`.
+//! [`xc`] is the only place with `unsafe`; [`layout`] says which xenstore nodes a domain gets;
+//! [`create`] builds a domain and undoes every step if one fails.
 
+pub mod create;
 pub mod domain;
+pub mod error;
+pub mod host;
 pub mod layout;
 pub mod xc;
+
+pub use error::ControlError;
+pub use host::Host;

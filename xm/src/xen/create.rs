@@ -1,0 +1,284 @@
+//! Building a PV domain, in libxl 4.17's order: create paused, limits, event channels, the
+//! domain's xenstore home, the libxenguest build, scheduling, the post-build nodes, INTRODUCE,
+//! console 0, then unpause. Every step that allocates something pushes its undo; if a later step
+//! fails, [`Rollback`] runs the undos in reverse, so a failed create leaves no domain and no
+//! xenstore node behind, and the first error is what the caller sees.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::domain::uuid_string;
+use super::error::ControlError;
+use super::host::Host;
+use super::layout::{self, BuildPost, DomainPaths};
+use super::xc::{CreateDomain, DomId, PvImage};
+
+/// Extra KiB libxl adds to a PV domain's max memory (`LIBXL_MAXMEM_CONSTANT`).
+const MAXMEM_SLACK_KIB: u64 = 1024;
+
+/// What to build: the control layer's view of a config (see `DomainPlan::from_config`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainPlan {
+    pub name: String,
+    /// `None`: a random (version 4) UUID.
+    pub uuid: Option<[u8; 16]>,
+    pub memory_mib: u64,
+    pub maxmem_mib: u64,
+    /// vcpus online at boot.
+    pub vcpus: u32,
+    pub max_vcpus: u32,
+    pub kernel: PathBuf,
+    pub ramdisk: Option<PathBuf>,
+    pub cmdline: String,
+    /// Hard affinity for every vcpu; `None` (or xm's `cpus = ""`) means no pinning.
+    pub cpus: Option<Vec<u32>>,
+    pub cpu_weight: Option<u16>,
+    pub cpu_cap: Option<u16>,
+    pub on_poweroff: String,
+    pub on_reboot: String,
+    pub on_crash: String,
+}
+
+/// A domain that now exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    pub domid: DomId,
+    pub uuid: String,
+    pub name: String,
+}
+
+enum Undo {
+    Destroy(DomId),
+    RemoveNodes(Vec<String>),
+    Release(DomId),
+}
+
+/// The undo list of a create in progress. Dropped without [`Rollback::commit`], it undoes
+/// everything, newest first.
+struct Rollback<'h> {
+    host: &'h Host,
+    undo: Vec<Undo>,
+}
+
+impl<'h> Rollback<'h> {
+    fn new(host: &'h Host) -> Self {
+        Rollback { host, undo: Vec::new() }
+    }
+
+    fn push(&mut self, u: Undo) {
+        self.undo.push(u);
+    }
+
+    fn commit(mut self) {
+        self.undo.clear();
+    }
+}
+
+impl Drop for Rollback<'_> {
+    fn drop(&mut self) {
+        while let Some(u) = self.undo.pop() {
+            // Undo is best effort: the original error is what the caller reports.
+            match u {
+                Undo::Destroy(domid) => {
+                    let _ = self.host.xc.domain_destroy(domid);
+                }
+                Undo::RemoveNodes(paths) => {
+                    for p in paths {
+                        let _ = self.host.xs.rm(&p);
+                    }
+                }
+                Undo::Release(domid) => {
+                    let _ = self.host.xs.release(domid);
+                }
+            }
+        }
+    }
+}
+
+/// Creates the domain described by `plan`, leaving it paused if `paused`.
+pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, ControlError> {
+    check_plan(host, plan)?;
+    let uuid_bytes = plan.uuid.unwrap_or_else(random_uuid);
+    let uuid = uuid_string(&uuid_bytes);
+    let physinfo = host.xc.physinfo()?;
+    let target_kib = plan.memory_mib * 1024;
+    let max_kib = plan.maxmem_mib.max(plan.memory_mib) * 1024;
+
+    let mut rollback = Rollback::new(host);
+    let domid = host.xc.domain_create(&CreateDomain {
+        uuid: uuid_bytes,
+        max_vcpus: plan.max_vcpus,
+        max_evtchn_port: 1023,
+        max_grant_frames: 64,
+        max_maptrack_frames: 1024,
+        max_grant_version: if physinfo.gnttab_v2 { 2 } else { 1 },
+    })?;
+    rollback.push(Undo::Destroy(domid));
+
+    host.xc.domain_max_vcpus(domid, plan.max_vcpus)?;
+    host.xc.domain_setmaxmem(domid, target_kib + MAXMEM_SLACK_KIB)?;
+    let store_domid = read_domid(host, "/tool/xenstored/domid");
+    let console_domid = read_domid(host, "/tool/xenconsoled/domid");
+    let store_port = host.xc.evtchn_alloc_unbound(domid, store_domid)?;
+    let console_port = host.xc.evtchn_alloc_unbound(domid, console_domid)?;
+    host.xc.domain_set_memmap_limit(domid, max_kib)?;
+    host.xc.domain_set_tsc_default(domid)?;
+
+    let paths = DomainPaths::new(domid, &uuid, console_domid);
+    rollback.push(Undo::RemoveNodes(paths.all().iter().map(|s| s.to_string()).collect()));
+    let make = layout::domain_make(&paths, domid, &uuid, &plan.name);
+    host.xs.transaction(|tx| {
+        for p in [&paths.dom, &paths.vm, &paths.libxl] {
+            tx.rm(p).or_else(ignore_enoent)?;
+        }
+        layout::write_nodes(tx, &make)
+    })?;
+
+    let kernel = plan.kernel.as_path();
+    let built = host.xc.build_pv(
+        domid,
+        &PvImage {
+            kernel,
+            ramdisk: plan.ramdisk.as_deref(),
+            cmdline: &plan.cmdline,
+            features: None,
+            mem_mib: u32::try_from(plan.memory_mib).unwrap_or(u32::MAX),
+            max_vcpus: plan.max_vcpus,
+            store_evtchn: store_port,
+            store_domid,
+            console_evtchn: console_port,
+            console_domid,
+        },
+    )?;
+
+    if plan.cpu_weight.is_some() || plan.cpu_cap.is_some() {
+        let (weight, cap) = host.xc.sched_credit_get(domid)?;
+        host.xc.sched_credit_set(
+            domid,
+            plan.cpu_weight.unwrap_or(weight),
+            plan.cpu_cap.unwrap_or(cap),
+        )?;
+    }
+    if let Some(cpus) = plan.cpus.as_ref().filter(|c| !c.is_empty()) {
+        for vcpu in 0..plan.max_vcpus {
+            host.xc.vcpu_set_hard_affinity(domid, vcpu, cpus)?;
+        }
+    }
+
+    let ramdisk = plan.ramdisk.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    let kernel_text = kernel.display().to_string();
+    let post = layout::build_post(
+        &paths,
+        &BuildPost {
+            domid,
+            max_kib,
+            target_kib,
+            store_port,
+            store_mfn: built.store_mfn,
+            max_vcpus: plan.max_vcpus,
+            online_vcpus: plan.vcpus,
+            kernel: &kernel_text,
+            ramdisk: &ramdisk,
+            cmdline: &plan.cmdline,
+            start_time: &start_time(),
+        },
+    );
+    let actions = [
+        ("on_poweroff", &plan.on_poweroff),
+        ("on_reboot", &plan.on_reboot),
+        ("on_crash", &plan.on_crash),
+    ];
+    host.xs.transaction(|tx| {
+        layout::write_nodes(tx, &post)?;
+        for (k, v) in actions {
+            tx.write(&format!("{}/{k}", paths.vm), v.as_str())?;
+        }
+        Ok(())
+    })?;
+    host.xs.introduce(domid, built.store_mfn, store_port)?;
+    rollback.push(Undo::Release(domid));
+
+    let console = layout::console(&paths, domid, console_domid, console_port, built.console_mfn);
+    host.xs.transaction(|tx| layout::write_nodes(tx, &console))?;
+
+    if !paused {
+        host.xc.domain_unpause(domid)?;
+    }
+    rollback.commit();
+    Ok(Created { domid, uuid, name: plan.name.clone() })
+}
+
+/// Checks what can be checked before anything is allocated: a unique name, a readable kernel
+/// and ramdisk, enough free memory.
+fn check_plan(host: &Host, plan: &DomainPlan) -> Result<(), ControlError> {
+    if let Some(d) = host.domains()?.into_iter().find(|d| d.name == plan.name) {
+        return Err(ControlError::NameInUse { name: plan.name.clone(), domid: d.domid });
+    }
+    for path in std::iter::once(&plan.kernel).chain(plan.ramdisk.as_ref()) {
+        std::fs::File::open(path).map_err(|e| ControlError::File {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+    }
+    let free_mib = host.xc.physinfo()?.free_pages * 4 / 1024;
+    if plan.memory_mib > free_mib {
+        return Err(ControlError::NotEnoughMemory { need_mib: plan.memory_mib, free_mib });
+    }
+    Ok(())
+}
+
+fn ignore_enoent(e: xenstore::Error) -> xenstore::Result<()> {
+    if e.errno() == Some(&xenstore::Errno::ENOENT) { Ok(()) } else { Err(e) }
+}
+
+fn read_domid(host: &Host, path: &str) -> DomId {
+    host.xs
+        .read_string(path)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// libxl's `start_time`: seconds since the epoch with two decimals.
+fn start_time() -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    format!("{}.{:02}", now.as_secs(), now.subsec_millis() / 10)
+}
+
+/// A random version-4 UUID from the kernel's generator.
+fn random_uuid() -> [u8; 16] {
+    use std::io::Read;
+    let mut u = [0u8; 16];
+    let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut u));
+    if filled.is_err() {
+        // Fall back to time and pid: unique enough for a domain handle on one host.
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        u[..8].copy_from_slice(&now.as_nanos().to_le_bytes()[..8]);
+        u[8..12].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    u[6] = (u[6] & 0x0f) | 0x40;
+    u[8] = (u[8] & 0x3f) | 0x80;
+    u
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_uuids_are_version_4_and_differ() {
+        let a = random_uuid();
+        let b = random_uuid();
+        assert_ne!(a, b);
+        assert_eq!(a[6] >> 4, 4);
+        assert_eq!(a[8] >> 6, 0b10);
+    }
+
+    #[test]
+    fn start_time_has_two_decimals() {
+        let t = start_time();
+        let (secs, frac) = t.split_once('.').unwrap();
+        assert!(secs.parse::<u64>().unwrap() > 1_600_000_000);
+        assert_eq!(frac.len(), 2);
+    }
+}

@@ -1,0 +1,59 @@
+//! The control layer's error: which step failed and why, in words an admin can act on.
+
+use std::fmt;
+
+use super::xc::XcError;
+
+#[derive(Debug)]
+pub enum ControlError {
+    /// A libxenctrl/libxenguest call failed.
+    Xc(XcError),
+    /// A xenstore request failed.
+    Xs(xenstore::Error),
+    /// This is not a Xen dom0, or we are not root.
+    NotDom0(String),
+    /// No domain has that name or id (xm exits 3 for this).
+    NoSuchDomain(String),
+    /// A live domain already has the name.
+    NameInUse { name: String, domid: u32 },
+    /// The host cannot hold the domain.
+    NotEnoughMemory { need_mib: u64, free_mib: u64 },
+    /// The config asks for something the control layer cannot do.
+    Unsupported(String),
+    /// A file the domain needs is missing or unreadable.
+    File { path: String, message: String },
+}
+
+impl fmt::Display for ControlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ControlError::Xc(e) => write!(f, "{e}"),
+            ControlError::Xs(e) => write!(f, "xenstore: {e}"),
+            ControlError::NotDom0(m) => f.write_str(m),
+            ControlError::NoSuchDomain(d) => write!(f, "Domain '{d}' does not exist."),
+            ControlError::NameInUse { name, domid } => {
+                write!(f, "Domain '{name}' already exists with ID '{domid}'")
+            }
+            ControlError::NotEnoughMemory { need_mib, free_mib } => write!(
+                f,
+                "Not enough free memory: the domain needs {need_mib} MiB, the host has {free_mib} MiB free"
+            ),
+            ControlError::Unsupported(m) => f.write_str(m),
+            ControlError::File { path, message } => write!(f, "{path}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for ControlError {}
+
+impl From<XcError> for ControlError {
+    fn from(e: XcError) -> Self {
+        ControlError::Xc(e)
+    }
+}
+
+impl From<xenstore::Error> for ControlError {
+    fn from(e: xenstore::Error) -> Self {
+        ControlError::Xs(e)
+    }
+}

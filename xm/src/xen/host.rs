@@ -1,0 +1,112 @@
+//! [`Host`]: the two connections every command needs (the hypervisor through libxenctrl, the
+//! store through xenstored) and the operations on existing domains: list, look up, destroy,
+//! pause, unpause.
+
+use std::path::Path;
+
+use xenstore::Xs;
+
+use super::domain::{self, DomainSummary};
+use super::error::ControlError;
+use super::xc::{DomId, DomainInfo, Xc};
+
+pub struct Host {
+    pub xc: Xc,
+    pub xs: Xs,
+}
+
+impl Host {
+    /// Opens both connections, with one clear line when this is not a dom0 or we are not root.
+    pub fn open() -> Result<Host, ControlError> {
+        if !Path::new("/proc/xen/privcmd").exists() && !Path::new("/dev/xen/privcmd").exists() {
+            return Err(ControlError::NotDom0(
+                "this is not a Xen dom0: /dev/xen/privcmd missing".to_string(),
+            ));
+        }
+        let xc = Xc::open().map_err(|e| {
+            if e.source.kind() == std::io::ErrorKind::PermissionDenied {
+                ControlError::NotDom0(
+                    "Most commands need root access. Please try again as root.".to_string(),
+                )
+            } else {
+                ControlError::Xc(e)
+            }
+        })?;
+        let xs = Xs::open()?;
+        Ok(Host { xc, xs })
+    }
+
+    /// Every domain as an `xm list` row, in domid order. Names and memory targets are read
+    /// from xenstore in one pipelined batch.
+    pub fn domains(&self) -> Result<Vec<DomainSummary>, ControlError> {
+        let infos = self.xc.domain_list()?;
+        Ok(self.summaries(&infos))
+    }
+
+    fn summaries(&self, infos: &[DomainInfo]) -> Vec<DomainSummary> {
+        let mut paths = Vec::with_capacity(infos.len() * 2);
+        for i in infos {
+            paths.push(format!("/local/domain/{}/name", i.domid));
+            paths.push(format!("/local/domain/{}/memory/target", i.domid));
+        }
+        let replies = self.xs.read_many(&paths);
+        infos
+            .iter()
+            .zip(replies.chunks(2))
+            .map(|(info, r)| {
+                let text = |i: usize| {
+                    r[i].as_ref().ok().map(|b| String::from_utf8_lossy(b).into_owned())
+                };
+                let target = text(1).and_then(|t| t.trim().parse::<u64>().ok());
+                domain::summarize(info, text(0), target)
+            })
+            .collect()
+    }
+
+    /// The domain a user named (name or numeric id), or `NoSuchDomain`.
+    pub fn find(&self, word: &str) -> Result<DomainSummary, ControlError> {
+        let rows = self.domains()?;
+        domain::lookup(&rows, word)
+            .cloned()
+            .ok_or_else(|| ControlError::NoSuchDomain(word.to_string()))
+    }
+
+    /// Destroys a domain at once and removes its xenstore nodes (`xm destroy`).
+    pub fn destroy(&self, domid: DomId) -> Result<(), ControlError> {
+        if domid == 0 {
+            return Err(ControlError::Unsupported("Cannot destroy Domain-0".to_string()));
+        }
+        let vm = self.xs.try_read(&format!("/local/domain/{domid}/vm"))?;
+        self.xc.domain_destroy(domid)?;
+        self.remove_nodes(domid, vm.as_deref());
+        Ok(())
+    }
+
+    /// Removes what a domain had in xenstore: its home, `/vm/UUID`, libxl's record and the
+    /// backend directories dom0 holds for it. Missing nodes are not an error.
+    pub fn remove_nodes(&self, domid: DomId, vm_path: Option<&[u8]>) {
+        let mut paths = vec![format!("/local/domain/{domid}"), format!("/libxl/{domid}")];
+        if let Some(vm) = vm_path {
+            let vm = String::from_utf8_lossy(vm).into_owned();
+            if vm.starts_with("/vm/") {
+                paths.push(vm);
+            }
+        }
+        if let Ok(kinds) = self.xs.directory("/local/domain/0/backend") {
+            for kind in kinds {
+                paths.push(format!("/local/domain/0/backend/{kind}/{domid}"));
+            }
+        }
+        for p in paths {
+            let _ = self.xs.rm(&p);
+        }
+    }
+
+    pub fn pause(&self, domid: DomId) -> Result<(), ControlError> {
+        Ok(self.xc.domain_pause(domid)?)
+    }
+
+    pub fn unpause(&self, domid: DomId) -> Result<(), ControlError> {
+        Ok(self.xc.domain_unpause(domid)?)
+    }
+}
