@@ -1,0 +1,495 @@
+//! Helpers for lab tests: ordinary `#[test]`s that run inside the real-Xen lab's dom0
+//! (Debian 12 Xen 4.17 under QEMU, see `tests/lab/README.md`).
+//!
+//! Every lab test starts with [`require_lab!()`]: outside the lab (no `XM_LAB=1`) it prints
+//! `skipped: not in lab` and returns. `tests/lab/run-tests` builds the test binaries on the host,
+//! boots the lab once and runs all of them in dom0 with `XM_LAB=1 --test-threads=1`.
+//!
+//! ```ignore
+//! use lab_tests::*;
+//! #[test]
+//! fn guest_boots() {
+//!     require_lab!();
+//!     let g = Guest::new(&unique_name("boot")).cmd("uname -r").start();
+//!     let out = g.wait_cmd(Duration::from_secs(60));
+//!     assert_eq!(out.rc, 0);
+//! }
+//! ```
+//!
+//! Inside dom0: Xen tools are in `/usr/lib/xen-4.17/bin` (on PATH), payload files (and `xm`, if it
+//! was built) in `/xmlab/payload/bin`, the guest kernel/initramfs in `/xmlab/guest`, xenconsoled
+//! logs every guest's console to `/var/log/xen/console/guest-<name>.log`, bridge `xenbr0` has
+//! 10.99.0.1/24.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub use std::time::Duration as Dur;
+
+/// ELF guest kernel inside dom0 (Debian's kernel, the same as dom0's).
+pub const GUEST_KERNEL: &str = "/xmlab/guest/vmlinux";
+/// Guest initramfs inside dom0 (busybox init, xenstore-utils; see tests/lab/image/guest-init).
+pub const GUEST_RAMDISK: &str = "/xmlab/guest/initrd.cpio";
+/// A 16 MiB ext4 image with `/xmlab/README` ("xmlab scratch disk"). Attach it read-only (`r`)
+/// or copy it first: it is shared by all tests in a boot.
+pub const GUEST_EXT4_IMAGE: &str = "/xmlab/guest/ext4.img";
+/// dom0's 256 MiB virtio scratch disk (a block device for `phy:` tests; QEMU snapshot, so
+/// writes never reach the host).
+pub const DOM0_SCRATCH_BLOCKDEV: &str = "/dev/vda";
+/// The bridge for vifs and dom0's address on it.
+pub const BRIDGE: &str = "xenbr0";
+pub const DOM0_IP: &str = "10.99.0.1";
+/// Where xenconsoled writes guest console logs.
+pub const CONSOLE_LOG_DIR: &str = "/var/log/xen/console";
+/// Printed by the guest init once devices are up.
+pub const GUEST_UP: &str = "XMTEST-GUEST-UP";
+/// Frame around the output of the command given with [`Guest::cmd`].
+pub const CMD_BEGIN: &str = "XMTEST-CMD-BEGIN";
+pub const CMD_END: &str = "XMTEST-CMD-END rc=";
+/// Default bound for commands run through [`run`].
+pub const CMD_TIMEOUT_SECS: u32 = 120;
+
+/// Print `[  12.3s] msg` (time since this test process started); captured by libtest unless
+/// `--nocapture`, shown for failing tests.
+pub fn note(msg: &str) {
+    use std::sync::OnceLock;
+    static START: OnceLock<Instant> = OnceLock::new();
+    let t = START.get_or_init(Instant::now).elapsed();
+    println!("[{:7.2}s] {msg}", t.as_secs_f64());
+}
+
+/// True inside the lab's dom0 (the lab's /init exports `XM_LAB=1`).
+pub fn in_lab() -> bool {
+    std::env::var("XM_LAB").is_ok_and(|v| v == "1")
+}
+
+/// First line of every lab test: outside the lab, print that the test is skipped and return.
+#[macro_export]
+macro_rules! require_lab {
+    () => {
+        if !$crate::in_lab() {
+            println!("skipped: not in lab (run tests/lab/run-tests)");
+            eprintln!("skipped: not in lab (run tests/lab/run-tests)");
+            return;
+        }
+    };
+}
+
+/// Run a shell command line in dom0 (`sh -c`, bounded by [`CMD_TIMEOUT_SECS`]).
+pub fn run(cmd: &str) -> Output {
+    run_timeout(cmd, CMD_TIMEOUT_SECS)
+}
+
+/// Run a shell command line with a timeout (seconds; the command gets SIGTERM, then SIGKILL).
+pub fn run_timeout(cmd: &str, secs: u32) -> Output {
+    Command::new("timeout")
+        .args(["-s", "KILL", &secs.to_string(), "sh", "-c", cmd])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{cmd}`: {e}"))
+}
+
+/// Run a command line that must succeed; returns its stdout. Panics with stdout+stderr otherwise.
+pub fn run_ok(cmd: &str) -> String {
+    let out = run(cmd);
+    check(cmd, out)
+}
+
+fn check(what: &str, out: Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        panic!(
+            "`{what}` failed ({}):\n--- stdout\n{stdout}--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    stdout
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// Debian's `xl` with arguments (bounded by [`CMD_TIMEOUT_SECS`]).
+pub fn xl(args: &[&str]) -> Output {
+    let line: Vec<String> = args.iter().map(|a| shell_quote(a)).collect();
+    run(&format!("xl {}", line.join(" ")))
+}
+
+/// `xl` that must succeed; returns stdout.
+pub fn xl_ok(args: &[&str]) -> String {
+    check(&format!("xl {}", args.join(" ")), xl(args))
+}
+
+/// Path of our `xm` in the payload, if `tests/lab/run-tests` shipped one.
+pub fn xm_path() -> Option<PathBuf> {
+    let p = PathBuf::from("/xmlab/payload/bin/xm");
+    p.exists().then_some(p)
+}
+
+/// Our `xm` with arguments. Panics if the payload has no xm.
+pub fn xm(args: &[&str]) -> Output {
+    let xm = xm_path().expect("no xm in the lab payload (did `cargo build -p xm` fail?)");
+    let mut line = vec![shell_quote(&xm.to_string_lossy())];
+    line.extend(args.iter().map(|a| shell_quote(a)));
+    run(&line.join(" "))
+}
+
+/// Poll `f` every 50 ms until it returns `Some`, or panic after `timeout` naming `what`.
+pub fn wait_until<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if start.elapsed() > timeout {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Wait until the file at `path` contains `marker`; returns the whole file content.
+pub fn wait_for_file_contains(path: impl AsRef<Path>, marker: &str, timeout: Duration) -> Result<String, String> {
+    let path = path.as_ref();
+    let start = Instant::now();
+    loop {
+        let text = fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        if text.contains(marker) {
+            return Ok(text);
+        }
+        if start.elapsed() > timeout {
+            let tail: Vec<&str> = text.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect();
+            return Err(format!(
+                "`{marker}` not in {} after {timeout:?}; last lines:\n{}",
+                path.display(),
+                tail.join("\n")
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A domain name unique within this boot: `<prefix>-<pid>-<n>` (console logs append across
+/// re-creates of the same name, so tests should not reuse names).
+pub fn unique_name(prefix: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// xenconsoled's log of a guest's console.
+pub fn console_log(name: &str) -> PathBuf {
+    Path::new(CONSOLE_LOG_DIR).join(format!("guest-{name}.log"))
+}
+
+/// Current content of a guest's console log ("" if none yet).
+pub fn console_text(name: &str) -> String {
+    fs::read(console_log(name)).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+}
+
+/// Wait for `marker` on a guest's console; panics with the console tail on timeout.
+pub fn wait_console(name: &str, marker: &str, timeout: Duration) -> String {
+    wait_for_file_contains(console_log(name), marker, timeout).unwrap_or_else(|e| panic!("guest {name}: {e}"))
+}
+
+/// The numeric id of a domain, if it exists (`xl domid`).
+pub fn domid(name: &str) -> Option<u32> {
+    let out = xl(&["domid", name]);
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+/// Whether `name` is in `xl list`.
+pub fn domain_exists(name: &str) -> bool {
+    domid(name).is_some()
+}
+
+/// Wait until the domain is gone from `xl list`.
+pub fn wait_domain_gone(name: &str, timeout: Duration) {
+    wait_until(timeout, &format!("domain {name} to disappear"), || (!domain_exists(name)).then_some(()));
+}
+
+/// A sparse scratch file in dom0's tmpfs, for `file:` disks.
+pub fn scratch_disk(name: &str, size_mib: u64) -> PathBuf {
+    let dir = Path::new("/tmp/xmlab/disks");
+    fs::create_dir_all(dir).unwrap();
+    let p = dir.join(format!("{name}.img"));
+    let f = fs::File::create(&p).unwrap();
+    f.set_len(size_mib << 20).unwrap();
+    p
+}
+
+/// Number of user-space segfault/trap reports in dom0's kernel log (the lab's flakiness canary).
+pub fn dom0_segfaults() -> usize {
+    let log = run_ok("dmesg");
+    log.lines().filter(|l| l.contains("segfault at") || l.contains("traps:") || l.contains("general protection")).count()
+}
+
+/// Output of the guest command (between `XMTEST-CMD-BEGIN` and `XMTEST-CMD-END rc=N`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdOutput {
+    pub text: String,
+    pub rc: i32,
+}
+
+/// Parse the last framed command output out of console text.
+pub fn parse_cmd_output(console: &str) -> Option<CmdOutput> {
+    let console = console.replace('\r', "");
+    let begin = console.rfind(CMD_BEGIN)?;
+    let rest = &console[begin + CMD_BEGIN.len()..];
+    let end = rest.find(CMD_END)?;
+    let rc_str: String = rest[end + CMD_END.len()..].chars().take_while(|c| c.is_ascii_digit()).collect();
+    Some(CmdOutput { text: rest[..end].trim_start_matches('\n').to_string(), rc: rc_str.parse().ok()? })
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in data.chunks(3) {
+        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+/// A PV guest of the lab (Debian kernel + the lab's busybox initramfs), as an xl/xm config.
+#[derive(Debug, Clone)]
+pub struct Guest {
+    pub name: String,
+    pub memory_mib: u32,
+    pub vcpus: u32,
+    /// Shell script the guest runs after boot (`xmtest.cmd`, base64 on the kernel command line;
+    /// keep it short: Xen limits a PV command line to 1024 bytes).
+    pub cmd: Option<String>,
+    /// `poweroff`/`reboot`/`halt` after the command; `None` = stay up.
+    pub then: Option<String>,
+    /// eth0 address (default 10.99.0.<100+domid>/24).
+    pub ip: Option<String>,
+    pub vifs: Vec<String>,
+    pub disks: Vec<String>,
+    /// Extra kernel arguments (default `quiet`).
+    pub kernel_args: String,
+    /// Extra config lines, verbatim.
+    pub extra_cfg: Vec<String>,
+}
+
+impl Guest {
+    pub fn new(name: &str) -> Guest {
+        Guest {
+            name: name.to_string(),
+            memory_mib: 128,
+            vcpus: 1,
+            cmd: None,
+            then: None,
+            ip: None,
+            vifs: vec![],
+            disks: vec![],
+            kernel_args: "quiet".to_string(),
+            extra_cfg: vec![],
+        }
+    }
+    pub fn memory(mut self, mib: u32) -> Self {
+        self.memory_mib = mib;
+        self
+    }
+    pub fn vcpus(mut self, n: u32) -> Self {
+        self.vcpus = n;
+        self
+    }
+    pub fn cmd(mut self, script: &str) -> Self {
+        self.cmd = Some(script.to_string());
+        self
+    }
+    /// Power off (or `reboot`/`halt`) by itself after the command.
+    pub fn then(mut self, action: &str) -> Self {
+        self.then = Some(action.to_string());
+        self
+    }
+    pub fn ip(mut self, cidr: &str) -> Self {
+        self.ip = Some(cidr.to_string());
+        self
+    }
+    /// A vif on the lab bridge.
+    pub fn vif(self) -> Self {
+        self.vif_spec(&format!("bridge={BRIDGE}"))
+    }
+    pub fn vif_spec(mut self, spec: &str) -> Self {
+        self.vifs.push(spec.to_string());
+        self
+    }
+    /// A disk spec as in xm/xl configs, e.g. `file:/tmp/x.img,xvdb,w`.
+    pub fn disk(mut self, spec: &str) -> Self {
+        self.disks.push(spec.to_string());
+        self
+    }
+    pub fn kernel_args(mut self, args: &str) -> Self {
+        self.kernel_args = args.to_string();
+        self
+    }
+    /// An extra config line, verbatim (e.g. `on_poweroff = "destroy"`).
+    pub fn cfg(mut self, line: &str) -> Self {
+        self.extra_cfg.push(line.to_string());
+        self
+    }
+
+    /// The guest's kernel command line (`extra`).
+    pub fn cmdline(&self) -> String {
+        let mut s = format!("console=hvc0 {}", self.kernel_args);
+        if let Some(c) = &self.cmd {
+            write!(s, " xmtest.cmd={}", base64(c.as_bytes())).unwrap();
+        }
+        if let Some(t) = &self.then {
+            write!(s, " xmtest.then={t}").unwrap();
+        }
+        if let Some(ip) = &self.ip {
+            write!(s, " xmtest.ip={ip}").unwrap();
+        }
+        s.trim().to_string()
+    }
+
+    /// The config file text (valid for both xl and xm).
+    pub fn config_text(&self) -> String {
+        let list = |v: &[String]| v.iter().map(|x| format!("'{x}'")).collect::<Vec<_>>().join(", ");
+        let mut s = String::new();
+        writeln!(s, "name = \"{}\"", self.name).unwrap();
+        writeln!(s, "kernel = \"{GUEST_KERNEL}\"").unwrap();
+        writeln!(s, "ramdisk = \"{GUEST_RAMDISK}\"").unwrap();
+        writeln!(s, "memory = {}", self.memory_mib).unwrap();
+        writeln!(s, "vcpus = {}", self.vcpus).unwrap();
+        writeln!(s, "extra = \"{}\"", self.cmdline()).unwrap();
+        if !self.vifs.is_empty() {
+            writeln!(s, "vif = [ {} ]", list(&self.vifs)).unwrap();
+        }
+        if !self.disks.is_empty() {
+            writeln!(s, "disk = [ {} ]", list(&self.disks)).unwrap();
+        }
+        for l in &self.extra_cfg {
+            writeln!(s, "{l}").unwrap();
+        }
+        s
+    }
+
+    /// Write the config to `/tmp/xmlab/cfg/<name>.cfg` and return its path.
+    pub fn write_config(&self) -> PathBuf {
+        let dir = Path::new("/tmp/xmlab/cfg");
+        fs::create_dir_all(dir).unwrap();
+        let p = dir.join(format!("{}.cfg", self.name));
+        fs::write(&p, self.config_text()).unwrap();
+        p
+    }
+
+    /// `xl create` the guest; the returned handle destroys it on drop if it still exists.
+    pub fn start(&self) -> Running {
+        let cfg = self.write_config();
+        let t = Instant::now();
+        xl_ok(&["create", &cfg.to_string_lossy()]);
+        note(&format!("xl create {} took {:.2} s", self.name, t.elapsed().as_secs_f64()));
+        Running { name: self.name.clone() }
+    }
+}
+
+/// Write a PV guest config for `name` (lab kernel + initramfs, 128 MiB, console on hvc0) plus
+/// the verbatim config lines in `extra`; returns the config file's path.
+pub fn guest_config(name: &str, extra: &str) -> String {
+    let mut g = Guest::new(name);
+    g.extra_cfg.extend(extra.lines().map(str::to_string));
+    g.write_config().to_string_lossy().into_owned()
+}
+
+/// A created domain. Dropping it destroys the domain if it still exists (so a failing test
+/// does not leave guests behind for the next one).
+#[derive(Debug)]
+pub struct Running {
+    pub name: String,
+}
+
+impl Running {
+    /// Adopt a domain created some other way (e.g. by `xm create`).
+    pub fn adopt(name: &str) -> Running {
+        Running { name: name.to_string() }
+    }
+    pub fn domid(&self) -> Option<u32> {
+        domid(&self.name)
+    }
+    pub fn console_log(&self) -> PathBuf {
+        console_log(&self.name)
+    }
+    pub fn console_text(&self) -> String {
+        console_text(&self.name)
+    }
+    /// Wait for `marker` on the console.
+    pub fn wait_console(&self, marker: &str, timeout: Duration) -> String {
+        let t = Instant::now();
+        let text = wait_console(&self.name, marker, timeout);
+        note(&format!("{}: `{marker}` on the console after {:.2} s", self.name, t.elapsed().as_secs_f64()));
+        text
+    }
+    /// Wait for the guest init's "up" marker (devices configured).
+    pub fn wait_up(&self, timeout: Duration) -> String {
+        self.wait_console(GUEST_UP, timeout)
+    }
+    /// Wait for the guest's command to finish and return its output.
+    pub fn wait_cmd(&self, timeout: Duration) -> CmdOutput {
+        let text = self.wait_console(CMD_END, timeout);
+        parse_cmd_output(&text).unwrap_or_else(|| panic!("guest {}: cannot parse command output", self.name))
+    }
+    pub fn wait_gone(&self, timeout: Duration) {
+        let t = Instant::now();
+        wait_domain_gone(&self.name, timeout);
+        note(&format!("{}: gone after {:.2} s", self.name, t.elapsed().as_secs_f64()));
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if domain_exists(&self.name) {
+            let _ = xl(&["destroy", &self.name]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn parses_cmd_output() {
+        let c = "boot\r\nXMTEST-CMD-BEGIN\r\n32768\r\nXMTEST-CMD-END rc=3\r\n";
+        assert_eq!(parse_cmd_output(c), Some(CmdOutput { text: "32768\n".into(), rc: 3 }));
+        assert_eq!(parse_cmd_output("XMTEST-CMD-BEGIN\nx"), None);
+    }
+
+    #[test]
+    fn config_text_has_lab_paths() {
+        let t = Guest::new("g").vif().disk("file:/tmp/a.img,xvdb,w").cmd("echo hi").then("poweroff").config_text();
+        assert!(t.contains("kernel = \"/xmlab/guest/vmlinux\""));
+        assert!(t.contains("vif = [ 'bridge=xenbr0' ]"));
+        assert!(t.contains("disk = [ 'file:/tmp/a.img,xvdb,w' ]"));
+        assert!(t.contains("xmtest.cmd=ZWNobyBoaQ== xmtest.then=poweroff"));
+    }
+}

@@ -1,0 +1,73 @@
+//! Benchmark, on demand (`tests/lab/run-tests --bench`): `xm create` vs `xl create` (same config,
+//! no devices) and `xm list` vs `xl list` with 1 and 30+ domains, in one lab boot. Prints the
+//! medians and the ratios; asserts only that both tools did their job, never a time.
+
+use lab_tests::*;
+use std::time::{Duration, Instant};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn time_ok(what: &str, f: impl FnOnce() -> std::process::Output) -> f64 {
+    let t = Instant::now();
+    let out = f();
+    let s = t.elapsed().as_secs_f64();
+    assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+    s
+}
+
+fn report(what: &str, xm_s: f64, xl_s: f64) {
+    println!(
+        "BENCH {what}: xm {:.1} ms, xl {:.1} ms, ratio xm/xl {:.3}",
+        xm_s * 1e3,
+        xl_s * 1e3,
+        xm_s / xl_s
+    );
+}
+
+fn list_times(rounds: usize) -> (f64, f64) {
+    let xm_t = median((0..rounds).map(|_| time_ok("xm list", || xm(&["list"]))).collect());
+    let xl_t = median((0..rounds).map(|_| time_ok("xl list", || xl(&["list"]))).collect());
+    (xm_t, xl_t)
+}
+
+#[test]
+fn bench_create_and_list_against_xl() {
+    require_lab!();
+    let (a, b) = list_times(15);
+    report("list, 1 domain", a, b);
+
+    // Creates: paused, no devices, the same config for both tools; destroyed right after.
+    let mut xm_c = Vec::new();
+    let mut xl_c = Vec::new();
+    for i in 0..5 {
+        for (tool, times) in [("xm", &mut xm_c), ("xl", &mut xl_c)] {
+            let name = format!("bench-{tool}-{i}");
+            let cfg = Guest::new(&name).memory(64).write_config();
+            let cfg = cfg.to_string_lossy().into_owned();
+            let t = time_ok(&format!("{tool} create"), || {
+                if tool == "xm" { xm(&["create", "-q", "-p", &cfg]) } else { xl(&["create", "-q", "-p", &cfg]) }
+            });
+            times.push(t);
+            xl_ok(&["destroy", &name]);
+        }
+    }
+    report("create (paused, no devices)", median(xm_c), median(xl_c));
+
+    // 32 small paused domains, created with xl (the list side is what is measured).
+    let mut guests = Vec::new();
+    for i in 0..32 {
+        let name = format!("bench-many-{i:02}");
+        let cfg = Guest::new(&name).memory(24).write_config();
+        xl_ok(&["create", "-q", "-p", &cfg.to_string_lossy()]);
+        guests.push(Running::adopt(&name));
+    }
+    let listed = String::from_utf8_lossy(&xm(&["list"]).stdout).lines().count();
+    assert_eq!(listed, 1 + 1 + 32, "header + Domain-0 + 32 guests");
+    let (a, b) = list_times(15);
+    report("list, 33 domains", a, b);
+    drop(guests);
+    std::thread::sleep(Duration::from_millis(100));
+}

@@ -1,0 +1,81 @@
+//! Smoke test of the lab itself, with Debian's own `xl`: if these fail, the lab is broken,
+//! not xm. Runs inside dom0 (tests/lab/run-tests); skipped elsewhere.
+
+use lab_tests::*;
+use std::time::Duration;
+
+// Generous: under TCG on a loaded 2-core host a guest boot can take 10x longer than idle.
+const BOOT: Duration = Duration::from_secs(120);
+const GONE: Duration = Duration::from_secs(60);
+
+#[test]
+fn xl_info_reports_xen_4_17() {
+    require_lab!();
+    let info = xl_ok(&["info"]);
+    let field = |k: &str| {
+        info.lines()
+            .find(|l| l.split(':').next().is_some_and(|f| f.trim() == k))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_else(|| panic!("no `{k}` in xl info:\n{info}"))
+    };
+    assert_eq!(field("xen_major"), "4");
+    assert_eq!(field("xen_minor"), "17");
+    assert_eq!(field("nr_cpus"), "2");
+    let list = xl_ok(&["list"]);
+    assert!(list.lines().any(|l| l.starts_with("Domain-0 ")), "{list}");
+}
+
+#[test]
+fn pv_guest_console_marker_then_shutdown_w() {
+    require_lab!();
+    let name = unique_name("smoke");
+    let g = Guest::new(&name).start();
+    let console = g.wait_up(BOOT);
+    assert!(console.contains(&format!("name={name}")), "{console}");
+    assert!(xl_ok(&["list"]).lines().any(|l| l.starts_with(&format!("{name} "))));
+    // `xl shutdown -w` returns once the guest has shut down; the domain is destroyed a moment later.
+    let out = xl_ok(&["shutdown", "-w", &name]);
+    println!("{out}");
+    g.wait_gone(GONE);
+}
+
+#[test]
+fn vif_guest_answers_ping() {
+    require_lab!();
+    let name = unique_name("ping");
+    let g = Guest::new(&name).vif().ip("10.99.0.50/24").start();
+    let console = g.wait_up(BOOT);
+    assert!(console.contains("XMTEST-NET eth0 10.99.0.50/24"), "{console}");
+    // The first packets can race the bridge port's forwarding state: retry for a while.
+    let ok = wait_until(Duration::from_secs(30), "ping 10.99.0.50", || {
+        let out = run("ping -c 1 -W 1 10.99.0.50");
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    });
+    println!("{ok}");
+    run_ok("ping -c 3 -W 2 10.99.0.50");
+    xl_ok(&["shutdown", "-w", &name]);
+    g.wait_gone(GONE);
+}
+
+#[test]
+fn file_disks_are_visible_in_guest() {
+    require_lab!();
+    let name = unique_name("disk");
+    let img = scratch_disk(&name, 32);
+    let g = Guest::new(&name)
+        .disk(&format!("file:{},xvdb,w", img.display()))
+        .disk(&format!("file:{GUEST_EXT4_IMAGE},xvdc,r"))
+        .cmd("cat /sys/block/xvdb/size; mount -o ro /dev/xvdc /mnt && cat /mnt/xmlab/README")
+        .then("poweroff")
+        .start();
+    let out = g.wait_cmd(BOOT);
+    let console = g.console_text();
+    assert!(console.contains("XMTEST-DISK xvdb sectors=65536 ro=0"), "{console}");
+    assert!(console.contains("XMTEST-DISK xvdc sectors=32768 ro=1"), "{console}");
+    assert_eq!(out.rc, 0, "{out:?}");
+    assert_eq!(out.text.lines().next(), Some("65536"), "{out:?}");
+    assert!(out.text.contains("xmlab scratch disk"), "{out:?}");
+    // The guest powers itself off; xl's monitor destroys the domain (on_poweroff=destroy).
+    g.wait_gone(GONE);
+}
