@@ -5,11 +5,15 @@
 //!
 //! It does not talk to Xen, xenstore or the file system beyond reading the config file.
 
+pub mod config;
 pub mod device;
+pub mod dryrun;
 pub mod error;
+pub mod lang;
 pub mod options;
 pub mod sxp;
 pub mod value;
 
+pub use config::DomainConfig;
 pub use error::{ConfigError, Location};
 pub use value::Value;

@@ -27,7 +27,16 @@ pub const VFB_KEYS: [&str; 13] = [
 /// `$HOME/.Xauthority`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VfbSpec {
+    /// The entry's settings in config order, `type=T` already rewritten to `T=1`.
     pub settings: Vec<(String, String)>,
+    /// What xm added when the entry did not say: `keymap`, `display`, `xauthority`.
+    pub defaults: Vec<(String, String)>,
+    /// The keys as written (with `type`), and the legacy type: xm's SXP key order depends on
+    /// the Python dict built from them.
+    #[serde(skip)]
+    pub(crate) written_keys: Vec<String>,
+    #[serde(skip)]
+    pub(crate) legacy_type: Option<String>,
 }
 
 /// What the environment contributes to a vfb that does not say otherwise.
@@ -41,8 +50,10 @@ pub struct VfbDefaults<'a> {
 impl VfbSpec {
     pub fn parse(spec: &str, defaults: &VfbDefaults<'_>) -> Result<VfbSpec, DeviceError> {
         let mut settings = comma_kv(spec)?;
-        if let Some(kind) = dict_get(&settings, "type").map(str::to_string) {
-            dict_insert(&mut settings, &kind, "1");
+        let written_keys = settings.iter().map(|(k, _)| k.clone()).collect();
+        let legacy_type = dict_get(&settings, "type").map(str::to_string);
+        if let Some(kind) = &legacy_type {
+            dict_insert(&mut settings, kind, "1");
             settings.retain(|(k, _)| k != "type");
         }
         if let Some((k, _)) = settings
@@ -53,24 +64,31 @@ impl VfbSpec {
                 "configuration option {k} unknown to vfbs"
             )));
         }
+        let mut added = Vec::new();
         if dict_get(&settings, "keymap").is_none() {
             if let Some(keymap) = defaults.keymap.filter(|k| !k.is_empty()) {
-                settings.push(("keymap".into(), keymap.into()));
+                added.push(("keymap".into(), keymap.into()));
             }
         }
         if dict_get(&settings, "display").is_none() {
             if let Some(display) = defaults.display {
-                settings.push(("display".into(), display.into()));
+                added.push(("display".into(), display.into()));
             }
         }
         if dict_get(&settings, "xauthority").is_none() {
-            settings.push(("xauthority".into(), defaults.xauthority.into()));
+            added.push(("xauthority".into(), defaults.xauthority.into()));
         }
-        Ok(VfbSpec { settings })
+        Ok(VfbSpec {
+            settings,
+            defaults: added,
+            written_keys,
+            legacy_type,
+        })
     }
 
+    /// A setting, from the entry or from xm's defaults.
     pub fn get(&self, key: &str) -> Option<&str> {
-        dict_get(&self.settings, key)
+        dict_get(&self.settings, key).or_else(|| dict_get(&self.defaults, key))
     }
 
     /// `vnc=1`

@@ -1,0 +1,1133 @@
+//! [`DomainConfig`]: the typed domain configuration, built from xm's option values the way
+//! xm 4.1's `preprocess` and `make_config` read them.
+//!
+//! Fields keep xm's meaning and, where the SXP text depends on it, the information needed to
+//! print exactly what xm printed (`cpus = ""` stays distinct from "no cpus"; `serial` may be a
+//! string or a list). What xend would have rejected later (a non-numeric `memory`, a bad disk
+//! mode, an unknown action) is rejected here, with the config file, line and column.
+
+use serde::Serialize;
+
+use crate::device::{
+    DeviceError, DiskSpec, IoPorts, PciDev, VfbSpec, Vif2Spec, VifSpec, VtpmSpec, VusbSpec,
+    vfb::VfbDefaults,
+};
+use crate::error::{ConfigError, Location};
+use crate::options::{Options, py_int};
+use crate::sxp::{Sxp, ToSxp, py_float_str};
+use crate::value::Value;
+
+/// What to do when the guest powers off, reboots or crashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Destroy,
+    Restart,
+    Preserve,
+    RenameRestart,
+    CoredumpDestroy,
+    CoredumpRestart,
+}
+
+impl Action {
+    pub const ALL: [Action; 6] = [
+        Action::Destroy,
+        Action::Restart,
+        Action::Preserve,
+        Action::RenameRestart,
+        Action::CoredumpDestroy,
+        Action::CoredumpRestart,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Destroy => "destroy",
+            Action::Restart => "restart",
+            Action::Preserve => "preserve",
+            Action::RenameRestart => "rename-restart",
+            Action::CoredumpDestroy => "coredump-destroy",
+            Action::CoredumpRestart => "coredump-restart",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+/// `cpus`: where the vcpus may run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum CpuSpec {
+    /// One mask for all vcpus: `"0-3,^1"`. The empty string means "no pinning".
+    All(String),
+    /// One mask per vcpu: `["2", "3"]`.
+    PerVcpu(Vec<String>),
+}
+
+impl CpuSpec {
+    /// True when the domain is not pinned at all (`cpus = ""`).
+    pub fn is_unpinned(&self) -> bool {
+        match self {
+            CpuSpec::All(s) => s.trim().is_empty(),
+            CpuSpec::PerVcpu(v) => v.iter().all(|s| s.trim().is_empty()),
+        }
+    }
+}
+
+/// Backend roles this domain plays for others (`blkif`, `netif`, `tpmif`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BackendRoles {
+    pub blkif: bool,
+    pub netif: bool,
+    pub tpmif: bool,
+}
+
+/// The `(image (BUILDER ...))` part: how the domain is booted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Image {
+    /// `linux` (PV) or `hvm`.
+    pub builder: String,
+    pub kernel: Option<String>,
+    pub ramdisk: Option<String>,
+    pub loader: Option<String>,
+    /// The kernel `ip=` autoconfiguration text built from `ip`, `gateway`, `netmask`,
+    /// `hostname`, `interface`, `dhcp`, `nfs_server`; empty if none.
+    pub ip: String,
+    /// The root device for the kernel command line (`root=` stripped); empty if none.
+    pub root: String,
+    /// The rest of the kernel command line (`extra`, with `nfsroot=` prepended); empty if none.
+    pub args: String,
+    pub videoram: i64,
+    /// A string or a list of strings (xm printed either); `Value::None` or `''` when unset.
+    pub parallel: Value,
+    pub serial: Value,
+    pub monitor: i64,
+    pub monitor_path: String,
+    pub superpages: i64,
+    pub vhpt: i64,
+    pub tsc_mode: i64,
+    pub nomigrate: i64,
+    /// HVM device-model settings (`acpi`, `boot`, `vnc`, ...), present for `builder = 'hvm'`.
+    pub hvm: Option<HvmSettings>,
+}
+
+/// The keys xm 4.1 copied into `(image (hvm ...))`, in its order. `vcpus`, `pci`, `oos`,
+/// `localtime`, `cpuid` and `cpuid_check` come from the typed fields; the rest are kept as
+/// written in [`HvmSettings`].
+pub const HVM_KEYS: [&str; 43] = [
+    "acpi",
+    "apic",
+    "boot",
+    "cpuid",
+    "cpuid_check",
+    "device_model",
+    "display",
+    "fda",
+    "fdb",
+    "gfx_passthru",
+    "guest_os_type",
+    "hap",
+    "hpet",
+    "isa",
+    "keymap",
+    "localtime",
+    "nographic",
+    "opengl",
+    "oos",
+    "pae",
+    "pci",
+    "pci_msitranslate",
+    "pci_power_mgmt",
+    "rtc_timeoffset",
+    "sdl",
+    "soundhw",
+    "stdvga",
+    "timer_mode",
+    "usb",
+    "usbdevice",
+    "vcpus",
+    "vnc",
+    "vncconsole",
+    "vncdisplay",
+    "vnclisten",
+    "vncunused",
+    "viridian",
+    "vpt_align",
+    "xauthority",
+    "xen_extended_power_mgmt",
+    "xen_platform_pci",
+    "memory_sharing",
+    // Not part of xm's loop: `vncpasswd` followed it, printed whenever it was not None.
+    "vncpasswd",
+];
+
+/// HVM device-model settings that are not typed elsewhere, in [`HVM_KEYS`] order, as the
+/// config wrote them (`vnc = 1` and `vnc = "1"` both work; xm passed them through).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HvmSettings {
+    pub settings: Vec<(String, Value)>,
+}
+
+impl HvmSettings {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.settings.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+}
+
+/// All devices, by kind, in config order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Devices {
+    pub disks: Vec<DiskSpec>,
+    pub pci: Vec<PciDev>,
+    pub vusbs: Vec<VusbSpec>,
+    pub ioports: Vec<IoPorts>,
+    pub irqs: Vec<i64>,
+    pub vifs: Vec<VifSpec>,
+    pub vif2s: Vec<Vif2Spec>,
+    pub vtpm: Option<VtpmSpec>,
+    pub vfbs: Vec<VfbSpec>,
+}
+
+/// A domain configuration as `xm create` would send it to xend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainConfig {
+    pub name: String,
+    /// Initial memory, MiB.
+    pub memory: i64,
+    /// Maximum memory, MiB.
+    pub maxmem: Option<i64>,
+    pub shadow_memory: i64,
+    /// Online vcpus at boot.
+    pub vcpus: i64,
+    /// Maximum vcpus (`maxvcpus`, an undeclared variable xm honoured).
+    pub maxvcpus: Option<i64>,
+    pub cpu: Option<i64>,
+    pub cpus: Option<CpuSpec>,
+    pub cpu_cap: Option<i64>,
+    pub cpu_weight: Option<i64>,
+    pub uuid: Option<String>,
+    pub on_poweroff: Option<Action>,
+    pub on_reboot: Option<Action>,
+    pub on_crash: Option<Action>,
+    /// Deprecated `restart = 'onreboot|always|never'`.
+    pub restart: Option<String>,
+    pub on_xend_start: String,
+    pub on_xend_stop: String,
+    pub features: String,
+    pub description: String,
+    pub target: i64,
+    pub pool: Option<String>,
+    pub backend_roles: BackendRoles,
+    pub localtime: i64,
+    pub oos: i64,
+    pub s3_integrity: i64,
+    /// `cpuid`/`cpuid_check` as xm passed them on: a list, or the dict xm made of it.
+    pub cpuid: Value,
+    pub cpuid_check: Value,
+    pub machine_address_size: Option<i64>,
+    pub suppress_spurious_page_faults: Option<i64>,
+    pub bootloader: Option<String>,
+    pub bootloader_args: Option<String>,
+    pub image: Image,
+    pub devices: Devices,
+}
+
+impl ToSxp for DomainConfig {
+    fn to_sxp(&self) -> Sxp {
+        crate::dryrun::make_config(self)
+    }
+}
+
+/// The config text, for pointing errors at the line that set a variable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceText {
+    pub file: String,
+    pub text: String,
+}
+
+impl SourceText {
+    /// Where `name` was last assigned at the start of a statement (`name = ...`,
+    /// `name += ...`); with `needle`, where that text occurs from there on (a device spec).
+    pub fn locate(&self, name: &str, needle: Option<&str>) -> Option<Location> {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let (line_idx, col) = lines.iter().enumerate().rev().find_map(|(i, line)| {
+            let indent = line.len() - line.trim_start().len();
+            let rest = line[indent..].strip_prefix(name)?;
+            let rest = rest.trim_start();
+            let assigns =
+                (rest.starts_with('=') && !rest.starts_with("==")) || rest.starts_with("+=");
+            assigns.then_some((i, line[..indent].chars().count() + 1))
+        })?;
+        if let Some(needle) = needle.filter(|n| !n.is_empty()) {
+            for (i, line) in lines.iter().enumerate().skip(line_idx) {
+                if let Some(byte) = line.find(needle) {
+                    return Some(self.location(i, line[..byte].chars().count() + 1, line));
+                }
+            }
+        }
+        Some(self.location(line_idx, col, lines[line_idx]))
+    }
+
+    fn location(&self, idx: usize, col: usize, line: &str) -> Location {
+        Location {
+            file: self.file.clone(),
+            line: idx + 1,
+            col,
+            snippet: line.to_string(),
+        }
+    }
+}
+
+/// Inputs of the build besides the option values. Explicit, so tests are hermetic.
+pub struct BuildEnv<'a> {
+    /// The config name as given on the command line; `name` defaults to its basename.
+    pub config_name: &'a str,
+    /// The config text, for error locations.
+    pub source: Option<&'a SourceText>,
+    /// Whether a path exists (kernel, ramdisk and loader checks; `pygrub` lookup). Relative
+    /// paths are relative to `cwd`.
+    pub path_exists: &'a dyn Fn(&str) -> bool,
+    /// The working directory, absolute: relative kernel names become absolute against it.
+    pub cwd: &'a str,
+    /// `$DISPLAY`.
+    pub display: Option<&'a str>,
+    /// `$XAUTHORITY`, else `$HOME/.Xauthority`.
+    pub xauthority: &'a str,
+}
+
+/// The result of a build: the config and xm's warnings (deprecated options).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Built {
+    pub config: DomainConfig,
+    pub warnings: Vec<String>,
+}
+
+/// Where xm looked for `pygrub` (auxbin search directories, 4.1 and Debian layouts).
+const PYGRUB_DIRS: [&str; 5] = [
+    "/usr/lib/xen/bin",
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/local/lib/xen/bin",
+    "/usr/lib/xen-4.17/bin",
+];
+
+impl DomainConfig {
+    /// Build from xm's option values (after the script ran), as xm 4.1's `preprocess` +
+    /// `make_config` did, in the same order of checks.
+    pub fn from_options(opts: &Options, env: &BuildEnv<'_>) -> Result<Built, ConfigError> {
+        Builder {
+            opts,
+            env,
+            warnings: Vec::new(),
+        }
+        .build()
+    }
+}
+
+struct Builder<'a> {
+    opts: &'a Options,
+    env: &'a BuildEnv<'a>,
+    warnings: Vec<String>,
+}
+
+fn py_str_scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(i) | Value::Long(i) => Some(i.to_string()),
+        Value::Float(f) => Some(py_float_str(*f)),
+        _ => None,
+    }
+}
+
+fn describe(v: &Value) -> String {
+    Sxp::from_value(v).show()
+}
+
+impl Builder<'_> {
+    fn value(&self, name: &str) -> &Value {
+        self.opts.get(name).unwrap_or(&Value::None)
+    }
+
+    fn truthy(&self, name: &str) -> bool {
+        self.value(name).truthy()
+    }
+
+    /// An error about variable `name`, pointing at its assignment unless the command line
+    /// set it.
+    fn err(&self, name: &str, needle: Option<&str>, message: String) -> ConfigError {
+        let loc = if self.opts.is_specified(name) {
+            None
+        } else {
+            self.env.source.and_then(|s| s.locate(name, needle))
+        };
+        match loc {
+            Some(loc) => ConfigError::at(loc, message),
+            None => ConfigError::plain(message),
+        }
+    }
+
+    fn device_err(&self, name: &str, spec: &str, e: DeviceError) -> ConfigError {
+        self.err(name, Some(spec), e.message)
+    }
+
+    fn int(&self, name: &str) -> Result<Option<i64>, ConfigError> {
+        let v = self.value(name);
+        let bad = || {
+            self.err(
+                name,
+                None,
+                format!(
+                    "Invalid value for {name}: {} (expected an integer)",
+                    describe(v)
+                ),
+            )
+        };
+        match v {
+            Value::None => Ok(None),
+            Value::Int(i) | Value::Long(i) => Ok(Some(*i)),
+            Value::Bool(b) => Ok(Some(i64::from(*b))),
+            Value::Str(s) => py_int(s).map(Some).ok_or_else(bad),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(*f as i64)),
+            _ => Err(bad()),
+        }
+    }
+
+    fn int_or(&self, name: &str, default: i64) -> Result<i64, ConfigError> {
+        Ok(self.int(name)?.unwrap_or(default))
+    }
+
+    fn string(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        let v = self.value(name);
+        match v {
+            Value::None => Ok(None),
+            other => py_str_scalar(other).map(Some).ok_or_else(|| {
+                self.err(
+                    name,
+                    None,
+                    format!(
+                        "Invalid value for {name}: {} (expected a string)",
+                        describe(v)
+                    ),
+                )
+            }),
+        }
+    }
+
+    /// A string option where xm only looked at truthiness: unset, `''` and `0` are all "none".
+    fn text(&self, name: &str) -> Result<String, ConfigError> {
+        if !self.truthy(name) {
+            return Ok(String::new());
+        }
+        Ok(self.string(name)?.unwrap_or_default())
+    }
+
+    /// A list of strings (device specs). xm iterated whatever it got; a string or a number
+    /// here was always a mistake.
+    fn str_list(&self, name: &str) -> Result<Vec<String>, ConfigError> {
+        let v = self.value(name);
+        if !v.truthy() {
+            return Ok(Vec::new());
+        }
+        let bad = |what: String| self.err(name, None, what);
+        match v {
+            Value::List(items) => items
+                .iter()
+                .map(|item| match item {
+                    Value::Str(s) => Ok(s.clone()),
+                    other => Err(bad(format!(
+                        "Invalid {name} entry: {} (expected a string)",
+                        describe(other)
+                    ))),
+                })
+                .collect(),
+            other => Err(bad(format!(
+                "Invalid value for {name}: {} (expected a list of strings, e.g. {name} = [ '...' ])",
+                describe(other)
+            ))),
+        }
+    }
+
+    fn action(&self, name: &str) -> Result<Option<Action>, ConfigError> {
+        if !self.truthy(name) {
+            return Ok(None);
+        }
+        let text = self.string(name)?.unwrap_or_default();
+        Action::parse(&text).map(Some).ok_or_else(|| {
+            let all: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+            self.err(
+                name,
+                None,
+                format!(
+                    "Invalid {name} value: {} (expected one of {})",
+                    describe(self.value(name)),
+                    all.join(", ")
+                ),
+            )
+        })
+    }
+
+    fn build(mut self) -> Result<Built, ConfigError> {
+        // preprocess(), in xm's order.
+        let disks = self.disks()?;
+        let pci = self.pci()?;
+        if self.truthy("vscsi") {
+            return Err(self.err("vscsi", None, "vscsi devices are not supported yet".into()));
+        }
+        let ioports = self.map_specs("ioports", IoPorts::parse)?;
+        let ip = self.kernel_ip()?;
+        let irqs = self.irqs()?;
+        let args = self.kernel_args()?;
+        let vtpm = self.map_specs("vtpm", VtpmSpec::parse)?.into_iter().next();
+        if self.truthy("access_control") {
+            return Err(self.err(
+                "access_control",
+                None,
+                "access_control (ACM security labels) is not supported".into(),
+            ));
+        }
+        let cpuid = self.cpuid("cpuid")?;
+        // xm only converted cpuid_check when cpuid was set.
+        let cpuid_check = if self.truthy("cpuid") {
+            self.cpuid("cpuid_check")?
+        } else {
+            self.value("cpuid_check").clone()
+        };
+
+        let name = match self.truthy("name") {
+            true => self.string("name")?.unwrap_or_default(),
+            false => basename(self.env.config_name).to_string(),
+        };
+
+        // make_config()
+        let memory = self.int_or("memory", 0)?;
+        let vcpus = self.int_or("vcpus", 0)?;
+        let maxvcpus = if self.opts.get("maxvcpus").is_some() {
+            self.int("maxvcpus")?
+        } else {
+            None
+        };
+        let cpus = self.cpus()?;
+        if vcpus < 0 || maxvcpus.is_some_and(|m| m < 0) {
+            return Err(self.err(
+                "vcpus",
+                None,
+                format!("Invalid value for vcpus: {vcpus} (must not be negative)"),
+            ));
+        }
+        let image = self.image(ip, args)?;
+        let bootloader = self.bootloader()?;
+        let bootloader_args = match &bootloader {
+            None => None,
+            Some(_) if self.truthy("bootargs") => Some(self.text("bootargs")?),
+            Some(_) if self.truthy("console_autoconnect") => Some(String::new()),
+            Some(_) => Some("-q".to_string()),
+        };
+        let vifs = self.vifs()?;
+        let vif2s = self.map_specs("vif2", Vif2Spec::parse)?;
+        let vusbs = self.map_specs("vusb", VusbSpec::parse)?;
+        let vfbs = self.vfbs()?;
+
+        let config = DomainConfig {
+            name,
+            memory,
+            maxmem: self.int("maxmem")?,
+            shadow_memory: self.int_or("shadow_memory", 0)?,
+            vcpus,
+            maxvcpus,
+            cpu: self.int("cpu")?,
+            cpus,
+            cpu_cap: self.int("cpu_cap")?,
+            cpu_weight: self.int("cpu_weight")?,
+            uuid: self.string("uuid")?,
+            on_poweroff: self.action("on_poweroff")?,
+            on_reboot: self.action("on_reboot")?,
+            on_crash: self.action("on_crash")?,
+            restart: self
+                .truthy("restart")
+                .then(|| self.string("restart"))
+                .transpose()?
+                .flatten(),
+            on_xend_start: self.text("on_xend_start")?,
+            on_xend_stop: self.text("on_xend_stop")?,
+            features: self.text("features")?,
+            description: self.text("description")?,
+            target: self.int_or("target", 0)?,
+            pool: self
+                .truthy("pool")
+                .then(|| self.string("pool"))
+                .transpose()?
+                .flatten(),
+            backend_roles: BackendRoles {
+                blkif: self.truthy("blkif"),
+                netif: self.truthy("netif"),
+                tpmif: self.truthy("tpmif"),
+            },
+            localtime: self.int_or("localtime", 0)?,
+            oos: self.int_or("oos", 0)?,
+            s3_integrity: self.int_or("s3_integrity", 0)?,
+            cpuid,
+            cpuid_check,
+            machine_address_size: self.int("machine_address_size")?,
+            suppress_spurious_page_faults: self.int("suppress_spurious_page_faults")?,
+            bootloader,
+            bootloader_args,
+            image,
+            devices: Devices {
+                disks,
+                pci,
+                vusbs,
+                ioports,
+                irqs,
+                vifs,
+                vif2s,
+                vtpm,
+                vfbs,
+            },
+        };
+        Ok(Built {
+            config,
+            warnings: self.warnings,
+        })
+    }
+
+    fn map_specs<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, DeviceError>,
+    ) -> Result<Vec<T>, ConfigError> {
+        self.str_list(name)?
+            .iter()
+            .map(|spec| parse(spec).map_err(|e| self.device_err(name, spec, e)))
+            .collect()
+    }
+
+    fn disks(&self) -> Result<Vec<DiskSpec>, ConfigError> {
+        self.map_specs("disk", DiskSpec::parse)
+    }
+
+    fn pci(&self) -> Result<Vec<PciDev>, ConfigError> {
+        Ok(self
+            .map_specs("pci", PciDev::parse_spec)?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    fn irqs(&self) -> Result<Vec<i64>, ConfigError> {
+        let v = self.value("irq");
+        if !v.truthy() {
+            return Ok(Vec::new());
+        }
+        let bad = || {
+            self.err(
+                "irq",
+                None,
+                format!(
+                    "Invalid value for irq: {} (expected a list of numbers)",
+                    describe(v)
+                ),
+            )
+        };
+        match v {
+            Value::List(items) => items
+                .iter()
+                .map(|i| match i {
+                    Value::Int(n) | Value::Long(n) => Ok(*n),
+                    _ => Err(bad()),
+                })
+                .collect(),
+            _ => Err(bad()),
+        }
+    }
+
+    fn kernel_ip(&self) -> Result<String, ConfigError> {
+        let dhcp = self.string("dhcp")?.unwrap_or_default();
+        if !self.truthy("ip") && dhcp == "off" {
+            return Ok(String::new());
+        }
+        let nfs_server = match self.truthy("nfs_server") {
+            true => self.text("nfs_server")?,
+            false => "127.0.255.255".to_string(),
+        };
+        let parts = [
+            self.string("ip")?.unwrap_or_default(),
+            nfs_server,
+            self.string("gateway")?.unwrap_or_default(),
+            self.string("netmask")?.unwrap_or_default(),
+            self.string("hostname")?.unwrap_or_default(),
+            self.string("interface")?.unwrap_or_default(),
+            dhcp,
+        ];
+        let ip = parts.join(":");
+        Ok(ip.strip_prefix("ip=").map(str::to_string).unwrap_or(ip))
+    }
+
+    fn kernel_args(&self) -> Result<String, ConfigError> {
+        let extra = self.text("extra")?;
+        if !self.truthy("nfs_root") {
+            return Ok(extra);
+        }
+        if !self.truthy("nfs_server") {
+            return Err(self.err("nfs_root", None, "Must set nfs root and nfs server".into()));
+        }
+        Ok(format!(
+            "nfsroot={}:{} {}",
+            self.text("nfs_server")?,
+            self.text("nfs_root")?,
+            extra
+        ))
+    }
+
+    fn cpuid(&self, name: &str) -> Result<Value, ConfigError> {
+        let v = self.value(name);
+        let Value::List(items) = v else {
+            return Ok(v.clone());
+        };
+        let mut dict: Vec<(Value, Value)> = Vec::new();
+        let mut matched = false;
+        for item in items {
+            let Value::Str(text) = item else {
+                return Err(self.err(
+                    name,
+                    None,
+                    format!("Invalid {name} entry: {}", describe(item)),
+                ));
+            };
+            let Some((input, regs)) = split_cpuid_input(text) else {
+                continue;
+            };
+            matched = true;
+            let mut regmap: Vec<(Value, Value)> = Vec::new();
+            for reg in regs.split(',') {
+                let (r, val) = reg
+                    .split_once('=')
+                    .filter(|(r, _)| matches!(*r, "eax" | "ebx" | "ecx" | "edx"))
+                    .ok_or_else(|| {
+                        self.err(
+                            name,
+                            Some(text),
+                            "cpuid's syntax is (eax|ebx|ecx|edx)=value".into(),
+                        )
+                    })?;
+                if !val.starts_with("0x") && val.chars().count() != 32 {
+                    return Err(self.err(
+                        name,
+                        Some(text),
+                        format!("cpuid: We should specify all the bits of the register {r} for input {input}\n"),
+                    ));
+                }
+                dict_set(&mut regmap, Value::Str(r.into()), Value::Str(val.into()));
+            }
+            dict_set(&mut dict, Value::Str(input.into()), Value::Dict(regmap));
+        }
+        Ok(if matched {
+            Value::Dict(dict)
+        } else {
+            v.clone()
+        })
+    }
+
+    fn cpus(&self) -> Result<Option<CpuSpec>, ConfigError> {
+        match self.value("cpus") {
+            Value::None => Ok(None),
+            Value::List(items) => items
+                .iter()
+                .map(|i| {
+                    py_str_scalar(i).ok_or_else(|| {
+                        self.err("cpus", None, format!("Invalid cpus entry: {}", describe(i)))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| Some(CpuSpec::PerVcpu(v))),
+            _ => Ok(self.string("cpus")?.map(CpuSpec::All)),
+        }
+    }
+
+    fn bootloader(&self) -> Result<Option<String>, ConfigError> {
+        if !self.truthy("bootloader") {
+            return Ok(None);
+        }
+        let bootloader = self.text("bootloader")?;
+        if bootloader == "pygrub" {
+            let found = PYGRUB_DIRS
+                .iter()
+                .map(|d| format!("{d}/pygrub"))
+                .find(|p| (self.env.path_exists)(p));
+            return Ok(Some(found.unwrap_or(bootloader)));
+        }
+        Ok(Some(bootloader))
+    }
+
+    /// A kernel, ramdisk or loader path, checked as `configure_image` did.
+    fn boot_file(
+        &self,
+        name: &str,
+        what: &str,
+        keep_bare: bool,
+    ) -> Result<Option<String>, ConfigError> {
+        if !self.truthy(name) {
+            return Ok(None);
+        }
+        let path = self.text(name)?;
+        if self.truthy("bootloader") && name != "loader" {
+            return Ok(Some(path));
+        }
+        let exists = self.env.path_exists;
+        if path.contains('/') && exists(&path) {
+            return Ok(Some(path));
+        }
+        if keep_bare && path == "hvmloader" {
+            return Ok(Some(path));
+        }
+        let absolute = abspath(self.env.cwd, &path);
+        if exists(&absolute) {
+            return Ok(Some(absolute));
+        }
+        Err(self.err(name, None, format!("Cannot find {what} \"{path}\"")))
+    }
+
+    fn image(&mut self, ip: String, args: String) -> Result<Image, ConfigError> {
+        let builder = self.text("builder")?;
+        if builder.is_empty() {
+            return Err(self.err(
+                "builder",
+                None,
+                "builder must not be empty (linux or hvm)".into(),
+            ));
+        }
+        let kernel = self.boot_file("kernel", "kernel", true)?;
+        let ramdisk = self.boot_file("ramdisk", "ramdisk", false)?;
+        let loader = self.boot_file("loader", "loader", true)?;
+        let root = self.text("root")?;
+        let root = root
+            .strip_prefix("root=")
+            .map(str::to_string)
+            .unwrap_or(root);
+        let hvm = if builder == "hvm" {
+            Some(self.hvm_settings())
+        } else {
+            None
+        };
+        Ok(Image {
+            builder,
+            kernel,
+            ramdisk,
+            loader,
+            ip,
+            root,
+            args,
+            videoram: self.int_or("videoram", 0)?,
+            parallel: self.value("parallel").clone(),
+            serial: self.value("serial").clone(),
+            monitor: self.int_or("monitor", 0)?,
+            monitor_path: self.text("monitor_path")?,
+            superpages: self.int_or("superpages", 0)?,
+            vhpt: self.int_or("vhpt", 0)?,
+            tsc_mode: self.int_or("tsc_mode", 0)?,
+            nomigrate: self.int_or("nomigrate", 0)?,
+            hvm,
+        })
+    }
+
+    fn hvm_settings(&self) -> HvmSettings {
+        const TYPED: [&str; 6] = ["cpuid", "cpuid_check", "localtime", "oos", "pci", "vcpus"];
+        let settings = HVM_KEYS
+            .iter()
+            .filter(|k| !TYPED.contains(k))
+            .filter_map(|k| {
+                let v = match *k {
+                    // xm filled these in before the script ran; the script may override them.
+                    "display" => self
+                        .opts
+                        .get(k)
+                        .filter(|v| **v != Value::None)
+                        .cloned()
+                        .or_else(|| self.env.display.map(|d| Value::Str(d.to_string()))),
+                    "xauthority" => self
+                        .opts
+                        .get(k)
+                        .filter(|v| **v != Value::None)
+                        .cloned()
+                        .or_else(|| Some(Value::Str(self.env.xauthority.to_string()))),
+                    _ => self.opts.get(k).filter(|v| **v != Value::None).cloned(),
+                };
+                v.map(|v| (k.to_string(), v))
+            })
+            .collect();
+        HvmSettings { settings }
+    }
+
+    fn vifs(&mut self) -> Result<Vec<VifSpec>, ConfigError> {
+        let mut specs = self.str_list("vif")?;
+        let nics = self.int("nics")?.unwrap_or(-1);
+        if nics > 0 {
+            self.warnings.push(
+                "The nics option is deprecated.  Please use an empty vif entry instead:\n\n  vif = [ '' ]\n"
+                    .into(),
+            );
+            while (specs.len() as i64) < nics {
+                specs.push(String::new());
+            }
+        } else if nics == 0 {
+            self.warnings
+                .push("The nics option is deprecated.  Please remove it.".into());
+        }
+        specs
+            .iter()
+            .map(|s| VifSpec::parse(s).map_err(|e| self.device_err("vif", s, e)))
+            .collect()
+    }
+
+    fn vfbs(&self) -> Result<Vec<VfbSpec>, ConfigError> {
+        let keymap = self.text("keymap")?;
+        let defaults = VfbDefaults {
+            keymap: Some(keymap.as_str()).filter(|k| !k.is_empty()),
+            display: self.env.display,
+            xauthority: self.env.xauthority,
+        };
+        self.map_specs("vfb", |s| VfbSpec::parse(s, &defaults))
+    }
+}
+
+fn dict_set(dict: &mut Vec<(Value, Value)>, key: Value, value: Value) {
+    match dict.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = value,
+        None => dict.push((key, value)),
+    }
+}
+
+/// `(0x)?HEX(,(0x)?HEX)?:REGS` → (input, regs).
+fn split_cpuid_input(text: &str) -> Option<(&str, &str)> {
+    let hex_num = |s: &str| -> usize {
+        let p = if s.starts_with("0x") { 2 } else { 0 };
+        let n = s[p..].bytes().take_while(u8::is_ascii_hexdigit).count();
+        if n == 0 { 0 } else { p + n }
+    };
+    let mut end = hex_num(text);
+    if end == 0 {
+        return None;
+    }
+    if text[end..].starts_with(',') {
+        let n = hex_num(&text[end + 1..]);
+        if n > 0 {
+            end += 1 + n;
+        }
+    }
+    text[end..]
+        .strip_prefix(':')
+        .map(|regs| (&text[..end], regs))
+}
+
+/// `os.path.basename`.
+pub fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// `os.path.abspath`: join to `cwd` and normalise `.`, `..` and repeated slashes.
+pub fn abspath(cwd: &str, path: &str) -> String {
+    let joined = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{cwd}/{path}")
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for p in joined.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(exists: &'a dyn Fn(&str) -> bool, source: Option<&'a SourceText>) -> BuildEnv<'a> {
+        BuildEnv {
+            config_name: "guests/web.cfg",
+            source,
+            path_exists: exists,
+            cwd: "/etc/xen",
+            display: None,
+            xauthority: "/root/.Xauthority",
+        }
+    }
+
+    fn s(text: &str) -> Value {
+        Value::Str(text.into())
+    }
+
+    fn list(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|i| s(i)).collect())
+    }
+
+    fn build(locals: Vec<(&str, Value)>) -> Result<DomainConfig, ConfigError> {
+        let mut o = Options::new();
+        o.absorb_locals(
+            locals
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        );
+        DomainConfig::from_options(&o, &env(&|_| true, None)).map(|b| b.config)
+    }
+
+    #[test]
+    fn seed_config_builds() {
+        let c = build(vec![
+            ("kernel", s("/boot/vmlinuz")),
+            ("ramdisk", s("initrd.img")),
+            ("name", s("SL4.7_001")),
+            ("memory", Value::Int(256)),
+            ("selinux", Value::Int(0)),
+            ("disk", list(&["phy:xen0001_guests/SL4.7_001,xvda,w"])),
+            ("vif", list(&["ip=10.165.1.10"])),
+            ("pci", list(&["06.02.0"])),
+            ("on_poweroff", s("destroy")),
+            ("on_reboot", s("restart")),
+            ("on_crash", s("restart")),
+        ])
+        .unwrap();
+        assert_eq!(c.name, "SL4.7_001");
+        assert_eq!(c.memory, 256);
+        assert_eq!(c.vcpus, 1);
+        assert_eq!(c.image.kernel.as_deref(), Some("/boot/vmlinuz"));
+        assert_eq!(c.image.ramdisk.as_deref(), Some("/etc/xen/initrd.img"));
+        assert_eq!(c.devices.pci[0].bdf(), "0000:06:02.0");
+        assert_eq!(c.devices.vifs[0].ip(), Some("10.165.1.10"));
+        assert_eq!(c.on_crash, Some(Action::Restart));
+    }
+
+    #[test]
+    fn name_defaults_to_the_config_basename() {
+        assert_eq!(build(vec![]).unwrap().name, "web.cfg");
+        assert_eq!(build(vec![("name", s(""))]).unwrap().name, "web.cfg");
+    }
+
+    #[test]
+    fn empty_cpus_is_kept_and_means_unpinned() {
+        let c = build(vec![("cpus", s(""))]).unwrap();
+        assert_eq!(c.cpus, Some(CpuSpec::All(String::new())));
+        assert!(c.cpus.unwrap().is_unpinned());
+        assert_eq!(build(vec![]).unwrap().cpus, None);
+        let c = build(vec![("cpus", Value::List(vec![s("2"), Value::Int(3)]))]).unwrap();
+        assert_eq!(c.cpus, Some(CpuSpec::PerVcpu(vec!["2".into(), "3".into()])));
+    }
+
+    #[test]
+    fn missing_kernel_is_xms_error() {
+        let mut o = Options::new();
+        o.absorb_locals(vec![("kernel".into(), s("/nonexistent/vmlinuz"))]);
+        let e = DomainConfig::from_options(&o, &env(&|_| false, None)).unwrap_err();
+        assert_eq!(e.to_string(), "Cannot find kernel \"/nonexistent/vmlinuz\"");
+        // With a bootloader the kernel is the bootloader's business.
+        o.absorb_locals(vec![("bootloader".into(), s("/usr/bin/pygrub"))]);
+        let c = DomainConfig::from_options(&o, &env(&|_| false, None))
+            .unwrap()
+            .config;
+        assert_eq!(c.image.kernel.as_deref(), Some("/nonexistent/vmlinuz"));
+        assert_eq!(c.bootloader_args.as_deref(), Some("-q"));
+    }
+
+    #[test]
+    fn pygrub_is_found_on_the_search_path() {
+        let mut o = Options::new();
+        o.absorb_locals(vec![("bootloader".into(), s("pygrub"))]);
+        let exists = |p: &str| p == "/usr/bin/pygrub";
+        let c = DomainConfig::from_options(&o, &env(&exists, None))
+            .unwrap()
+            .config;
+        assert_eq!(c.bootloader.as_deref(), Some("/usr/bin/pygrub"));
+        o.specify_switch("console_autoconnect", None);
+        let c = DomainConfig::from_options(&o, &env(&exists, None))
+            .unwrap()
+            .config;
+        assert_eq!(c.bootloader_args.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn errors_point_at_the_assignment_and_the_spec() {
+        let source = SourceText {
+            file: "web.cfg".into(),
+            text: "memory = 256\ndisk = [ 'phy:sda1,xvda,w',\n         'phy:sda2,xvdb' ]\n".into(),
+        };
+        let mut o = Options::new();
+        o.absorb_locals(vec![(
+            "disk".into(),
+            list(&["phy:sda1,xvda,w", "phy:sda2,xvdb"]),
+        )]);
+        let e = DomainConfig::from_options(&o, &env(&|_| true, Some(&source))).unwrap_err();
+        let ConfigError::At { loc, message } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!((loc.line, loc.col), (3, 11));
+        assert_eq!(message, "Invalid disk specifier: phy:sda2,xvdb");
+
+        let mut o = Options::new();
+        o.absorb_locals(vec![("memory".into(), s("lots"))]);
+        let e = DomainConfig::from_options(&o, &env(&|_| true, Some(&source))).unwrap_err();
+        let ConfigError::At { loc, message } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!((loc.line, loc.col), (1, 1));
+        assert_eq!(
+            message,
+            "Invalid value for memory: lots (expected an integer)"
+        );
+    }
+
+    #[test]
+    fn actions_are_validated() {
+        let e = build(vec![("on_crash", s("explode"))])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("Invalid on_crash value: explode"), "{e}");
+    }
+
+    #[test]
+    fn disk_must_be_a_list() {
+        let e = build(vec![("disk", s("phy:sda1,xvda,w"))])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected a list of strings"), "{e}");
+    }
+
+    #[test]
+    fn kernel_ip_line_is_built_like_xm() {
+        let c = build(vec![
+            ("ip", s("192.168.2.2")),
+            ("gateway", s("192.168.2.1")),
+            ("netmask", s("255.255.255.0")),
+            ("hostname", s("domain-2.xeno")),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.image.ip,
+            "192.168.2.2:127.0.255.255:192.168.2.1:255.255.255.0:domain-2.xeno:eth0:off"
+        );
+        let c = build(vec![
+            ("nfs_root", s("/export")),
+            ("nfs_server", s("10.0.0.1")),
+            ("extra", s("ro")),
+        ])
+        .unwrap();
+        assert_eq!(c.image.args, "nfsroot=10.0.0.1:/export ro");
+        assert!(build(vec![("nfs_root", s("/export"))]).is_err());
+    }
+
+    #[test]
+    fn abspath_normalises() {
+        assert_eq!(abspath("/etc/xen", "vmlinuz"), "/etc/xen/vmlinuz");
+        assert_eq!(
+            abspath("/etc/xen", "../boot/./vmlinuz"),
+            "/etc/boot/vmlinuz"
+        );
+        assert_eq!(abspath("/", "x"), "/x");
+    }
+}
