@@ -228,6 +228,20 @@ impl Xs {
         self.inner.set_perms(0, path, perms)
     }
 
+    /// Send one request as given (no path checks; the size limit still applies) and return the
+    /// payload of a successful reply. For request types without a method here (`CONTROL`,
+    /// `GET_QUOTA`, ...) and for tests of xenstored itself.
+    pub fn request(&self, op: MsgType, tx_id: u32, payload: &[u8]) -> Result<Vec<u8>> {
+        let what = String::from_utf8_lossy(payload.split(|b| *b == 0).next().unwrap_or_default())
+            .into_owned();
+        self.inner.call(Request {
+            op,
+            tx: tx_id,
+            payload: payload.to_vec(),
+            what: &what,
+        })
+    }
+
     // --- Transactions ----------------------------------------------------------------------
 
     /// `TRANSACTION_START`. Prefer [`Xs::transaction`], which also retries on conflicts.

@@ -278,7 +278,10 @@ fn directory_part_reassembles_a_long_list() {
     let (xs, log, names) = directory_fake(1000, vec![]);
     assert_eq!(xs.directory("/big").unwrap(), names);
     let parts = count(&log, MsgType::DirectoryPart);
-    assert!(parts >= 8, "32,000 bytes of names need at least 8 parts, got {parts}");
+    assert!(
+        parts >= 8,
+        "32,000 bytes of names need at least 8 parts, got {parts}"
+    );
 }
 
 #[test]
@@ -445,6 +448,22 @@ fn other_requests_have_the_documented_payloads() {
     let expect: Vec<(MsgType, Vec<u8>)> =
         expect.into_iter().map(|(t, p)| (t, p.to_vec())).collect();
     assert_eq!(seen, expect);
+}
+
+#[test]
+fn raw_requests_pass_through() {
+    let (xs, log, _h) = fake(|req| vec![reply(req, b"checked\0")]);
+    assert_eq!(
+        xs.request(MsgType::Control, 0, b"check\0").unwrap(),
+        b"checked\0"
+    );
+    let last = log.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        (last.ty, last.payload),
+        (MsgType::Control, b"check\0".to_vec())
+    );
+    let e = xs.request(MsgType::Write, 0, &[b'x'; 4097]).unwrap_err();
+    assert!(matches!(e, Error::TooLarge { .. }), "{e}");
 }
 
 #[test]
