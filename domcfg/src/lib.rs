@@ -10,10 +10,12 @@ pub mod device;
 pub mod dryrun;
 pub mod error;
 pub mod lang;
+pub mod load;
 pub mod options;
 pub mod sxp;
 pub mod value;
 
 pub use config::DomainConfig;
 pub use error::{ConfigError, Location};
+pub use load::{LoadRequest, Loaded, load};
 pub use value::Value;

@@ -1,0 +1,3 @@
+//! One module per `xm` command family; `main.rs` maps the clap table onto them.
+
+pub mod create;
