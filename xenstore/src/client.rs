@@ -39,6 +39,7 @@ struct Inner {
     shared: Arc<Shared>,
     next_req_id: AtomicU32,
     path: PathBuf,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 /// State shared with the reader thread.
@@ -146,7 +147,7 @@ impl Xs {
         } = conn;
         let shared = Arc::new(Shared::default());
         let for_reader = Arc::clone(&shared);
-        std::thread::Builder::new()
+        let reader = std::thread::Builder::new()
             .name("xenstore-reader".into())
             .spawn(move || reader_loop(&for_reader, reader))
             .map_err(|e| Error::Open {
@@ -158,6 +159,7 @@ impl Xs {
                 shared,
                 next_req_id: AtomicU32::new(1),
                 path,
+                reader: Some(reader),
             }),
         })
     }
@@ -301,9 +303,14 @@ impl Xs {
 
     /// `WATCH`: be told when `path` or anything below it changes. `path` may be
     /// `@introduceDomain` or `@releaseDomain`. `token` identifies the watch and must be unique
-    /// on this connection. The first event arrives at once.
+    /// on this connection, and may be any string without NUL. The first event arrives at once.
     pub fn watch(&self, path: &str, token: &str) -> Result<Watch> {
         validate(path)?;
+        if token.contains('\0') {
+            return Err(Error::InvalidToken {
+                token: token.to_string(),
+            });
+        }
         let (tx, rx) = mpsc::channel();
         {
             let mut st = self.inner.shared.lock();
@@ -615,10 +622,21 @@ impl Inner {
                 rxs.push(rx);
             }
         }
-        let sent = self.writer().send(&encoded);
+        let (sent, kind) = {
+            let mut w = self.writer();
+            (w.send(&encoded), w.kind())
+        };
         if let Err(e) = sent {
-            // A partial write leaves the stream unusable; fail everything on it.
-            self.shared.kill(format!("write failed: {e}"));
+            if kind == Kind::Device {
+                // The device takes or refuses each message whole; the connection is intact.
+                let mut st = self.shared.lock();
+                for id in &ids {
+                    st.pending.remove(id);
+                }
+            } else {
+                // A partial write leaves the stream unusable; fail everything on it.
+                self.shared.kill(format!("write failed: {e}"));
+            }
             let first = &reqs[0];
             return Err(Error::Io {
                 op: first.op,
@@ -875,16 +893,31 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.shared.lock().closing = true;
-        let mut w = self.writer();
-        if w.kind() == Kind::Device {
-            // A blocked read() on the device cannot be interrupted; a reply wakes the reader,
-            // which then sees `closing` and exits (closing its end of the device).
-            let wake = Message::new(MsgType::GetDomainPath, 0, 0, wire::strings_payload(&[b"0"]));
-            if let Ok(bytes) = wake.encode() {
-                let _ = w.send(&[bytes]);
+        let kind = {
+            let mut w = self.writer();
+            if w.kind() == Kind::Device {
+                // A blocked read() on the device cannot be interrupted; a reply wakes the
+                // reader, which then sees `closing` and exits (closing its end of the device).
+                let wake =
+                    Message::new(MsgType::GetDomainPath, 0, 0, wire::strings_payload(&[b"0"]));
+                if let Ok(bytes) = wake.encode() {
+                    let _ = w.send(&[bytes]);
+                }
+            } else {
+                w.shutdown();
             }
+            w.kind()
+        };
+        // After a socket shutdown the reader's read() returns at once, so it is joined (no
+        // thread outlives the handle). The device's reader depends on xenstored answering the
+        // wake-up, so it is left to finish on its own.
+        let reader = if kind == Kind::Socket {
+            self.reader.take()
         } else {
-            w.shutdown();
+            None
+        };
+        if let Some(h) = reader {
+            let _ = h.join();
         }
     }
 }

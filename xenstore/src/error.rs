@@ -50,6 +50,8 @@ pub enum Error {
     TooManyConflicts { attempts: u32 },
     /// A watch token is already in use on this connection.
     DuplicateToken { token: String },
+    /// A watch token containing NUL (it could not be sent).
+    InvalidToken { token: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -131,6 +133,9 @@ impl fmt::Display for Error {
                 f,
                 "xenstore transaction still conflicting (EAGAIN) after {attempts} attempts"
             ),
+            Error::InvalidToken { token } => {
+                write!(f, "xenstore watch token {token:?} contains NUL")
+            }
             Error::DuplicateToken { token } => {
                 write!(
                     f,
