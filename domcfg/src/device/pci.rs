@@ -84,7 +84,7 @@ impl PciDev {
             funcs = auto.into_iter().chain(manual).collect();
         }
         // Virtual function 0 goes last: it signals the guest (stable sort, as Python's).
-        funcs.sort_by(|a, b| (b.1 & 7).cmp(&(a.1 & 7)));
+        funcs.sort_by_key(|f| std::cmp::Reverse(f.1 & 7));
         let vslot = m.vslot.map(|v| u16::from_str_radix(v, 16).unwrap_or(0));
         Ok(funcs
             .into_iter()
@@ -220,17 +220,15 @@ fn opts_or_end(t: &str) -> Option<Option<&str>> {
 fn match_vslot_opts(s: &str) -> Option<(Option<&str>, Option<&str>)> {
     if let Some(v) = s.strip_prefix('@') {
         let b = v.as_bytes();
-        if b.len() >= 2 && matches!(b[0], b'0' | b'1') && b[1].is_ascii_hexdigit() {
-            if let Some(opts) = opts_or_end(&v[2..]) {
-                return Some((Some(&v[..2]), opts));
-            }
-        }
-        if b.first().is_some_and(u8::is_ascii_hexdigit) {
-            if let Some(opts) = opts_or_end(&v[1..]) {
-                return Some((Some(&v[..1]), opts));
-            }
-        }
-        return None;
+        let two = (b.len() >= 2 && matches!(b[0], b'0' | b'1') && b[1].is_ascii_hexdigit())
+            .then(|| opts_or_end(&v[2..]).map(|opts| (Some(&v[..2]), opts)))
+            .flatten();
+        let one = || {
+            b.first()
+                .filter(|c| c.is_ascii_hexdigit())
+                .and_then(|_| opts_or_end(&v[1..]).map(|opts| (Some(&v[..1]), opts)))
+        };
+        return two.or_else(one);
     }
     opts_or_end(s).map(|o| (None, o))
 }

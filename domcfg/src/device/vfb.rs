@@ -65,15 +65,12 @@ impl VfbSpec {
             )));
         }
         let mut added = Vec::new();
-        if dict_get(&settings, "keymap").is_none() {
-            if let Some(keymap) = defaults.keymap.filter(|k| !k.is_empty()) {
-                added.push(("keymap".into(), keymap.into()));
-            }
+        let keymap = defaults.keymap.filter(|k| !k.is_empty());
+        if let (None, Some(keymap)) = (dict_get(&settings, "keymap"), keymap) {
+            added.push(("keymap".into(), keymap.into()));
         }
-        if dict_get(&settings, "display").is_none() {
-            if let Some(display) = defaults.display {
-                added.push(("display".into(), display.into()));
-            }
+        if let (None, Some(display)) = (dict_get(&settings, "display"), defaults.display) {
+            added.push(("display".into(), display.into()));
         }
         if dict_get(&settings, "xauthority").is_none() {
             added.push(("xauthority".into(), defaults.xauthority.into()));
