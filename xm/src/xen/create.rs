@@ -62,7 +62,10 @@ struct Rollback<'h> {
 
 impl<'h> Rollback<'h> {
     fn new(host: &'h Host) -> Self {
-        Rollback { host, undo: Vec::new() }
+        Rollback {
+            host,
+            undo: Vec::new(),
+        }
     }
 
     fn push(&mut self, u: Undo) {
@@ -116,7 +119,8 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     rollback.push(Undo::Destroy(domid));
 
     host.xc.domain_max_vcpus(domid, plan.max_vcpus)?;
-    host.xc.domain_setmaxmem(domid, target_kib + MAXMEM_SLACK_KIB)?;
+    host.xc
+        .domain_setmaxmem(domid, target_kib + MAXMEM_SLACK_KIB)?;
     let store_domid = read_domid(host, "/tool/xenstored/domid");
     let console_domid = read_domid(host, "/tool/xenconsoled/domid");
     let store_port = host.xc.evtchn_alloc_unbound(domid, store_domid)?;
@@ -125,7 +129,9 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     host.xc.domain_set_tsc_default(domid)?;
 
     let paths = DomainPaths::new(domid, &uuid, console_domid);
-    rollback.push(Undo::RemoveNodes(paths.all().iter().map(|s| s.to_string()).collect()));
+    rollback.push(Undo::RemoveNodes(
+        paths.all().iter().map(|s| s.to_string()).collect(),
+    ));
     let make = layout::domain_make(&paths, domid, &uuid, &plan.name);
     host.xs.transaction(|tx| {
         for p in [&paths.dom, &paths.vm, &paths.libxl] {
@@ -165,7 +171,11 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         }
     }
 
-    let ramdisk = plan.ramdisk.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    let ramdisk = plan
+        .ramdisk
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     let kernel_text = kernel.display().to_string();
     let post = layout::build_post(
         &paths,
@@ -198,21 +208,35 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     host.xs.introduce(domid, built.store_mfn, store_port)?;
     rollback.push(Undo::Release(domid));
 
-    let console = layout::console(&paths, domid, console_domid, console_port, built.console_mfn);
-    host.xs.transaction(|tx| layout::write_nodes(tx, &console))?;
+    let console = layout::console(
+        &paths,
+        domid,
+        console_domid,
+        console_port,
+        built.console_mfn,
+    );
+    host.xs
+        .transaction(|tx| layout::write_nodes(tx, &console))?;
 
     if !paused {
         host.xc.domain_unpause(domid)?;
     }
     rollback.commit();
-    Ok(Created { domid, uuid, name: plan.name.clone() })
+    Ok(Created {
+        domid,
+        uuid,
+        name: plan.name.clone(),
+    })
 }
 
 /// Checks what can be checked before anything is allocated: a unique name, a readable kernel
 /// and ramdisk, enough free memory.
 fn check_plan(host: &Host, plan: &DomainPlan) -> Result<(), ControlError> {
     if let Some(d) = host.domains()?.into_iter().find(|d| d.name == plan.name) {
-        return Err(ControlError::NameInUse { name: plan.name.clone(), domid: d.domid });
+        return Err(ControlError::NameInUse {
+            name: plan.name.clone(),
+            domid: d.domid,
+        });
     }
     for path in std::iter::once(&plan.kernel).chain(plan.ramdisk.as_ref()) {
         std::fs::File::open(path).map_err(|e| ControlError::File {
@@ -222,13 +246,20 @@ fn check_plan(host: &Host, plan: &DomainPlan) -> Result<(), ControlError> {
     }
     let free_mib = host.xc.physinfo()?.free_pages * 4 / 1024;
     if plan.memory_mib > free_mib {
-        return Err(ControlError::NotEnoughMemory { need_mib: plan.memory_mib, free_mib });
+        return Err(ControlError::NotEnoughMemory {
+            need_mib: plan.memory_mib,
+            free_mib,
+        });
     }
     Ok(())
 }
 
 fn ignore_enoent(e: xenstore::Error) -> xenstore::Result<()> {
-    if e.errno() == Some(&xenstore::Errno::ENOENT) { Ok(()) } else { Err(e) }
+    if e.errno() == Some(&xenstore::Errno::ENOENT) {
+        Ok(())
+    } else {
+        Err(e)
+    }
 }
 
 fn read_domid(host: &Host, path: &str) -> DomId {
@@ -241,7 +272,9 @@ fn read_domid(host: &Host, path: &str) -> DomId {
 
 /// libxl's `start_time`: seconds since the epoch with two decimals.
 fn start_time() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     format!("{}.{:02}", now.as_secs(), now.subsec_millis() / 10)
 }
 
@@ -252,7 +285,9 @@ fn random_uuid() -> [u8; 16] {
     let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut u));
     if filled.is_err() {
         // Fall back to time and pid: unique enough for a domain handle on one host.
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         u[..8].copy_from_slice(&now.as_nanos().to_le_bytes()[..8]);
         u[8..12].copy_from_slice(&std::process::id().to_le_bytes());
     }

@@ -41,9 +41,17 @@ pub const UNNAMED: &str = "??";
 
 /// Builds the row for one domain. `name` and `target_kib` come from xenstore
 /// (`/local/domain/N/name`, `/local/domain/N/memory/target`) and may be missing.
-pub fn summarize(info: &DomainInfo, name: Option<String>, target_kib: Option<u64>) -> DomainSummary {
+pub fn summarize(
+    info: &DomainInfo,
+    name: Option<String>,
+    target_kib: Option<u64>,
+) -> DomainSummary {
     let name = name.unwrap_or_else(|| {
-        if info.domid == 0 { "Domain-0".to_string() } else { UNNAMED.to_string() }
+        if info.domid == 0 {
+            "Domain-0".to_string()
+        } else {
+            UNNAMED.to_string()
+        }
     });
     // Without a target (dom0 under some toolstacks), fall back to what the domain holds.
     let mem_mib = match target_kib {
@@ -63,7 +71,10 @@ pub fn summarize(info: &DomainInfo, name: Option<String>, target_kib: Option<u64
 
 /// xm's header line for `xm list`.
 pub fn list_header() -> String {
-    format!("{:<40} {:>5} {:>5} {:>5} {:>10} {:>9}", "Name", "ID", "Mem", "VCPUs", "State", "Time(s)")
+    format!(
+        "{:<40} {:>5} {:>5} {:>5} {:>10} {:>9}",
+        "Name", "ID", "Mem", "VCPUs", "State", "Time(s)"
+    )
 }
 
 /// One `xm list` row, byte-exact with xm's `"%-40s %5s %5d %5d %10s %8.1f"`.
@@ -93,7 +104,14 @@ pub fn lookup<'a>(rows: &'a [DomainSummary], word: &str) -> Option<&'a DomainSum
 /// The canonical text form of a domain handle, `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
 pub fn uuid_string(u: &[u8; 16]) -> String {
     let h: String = u.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 #[cfg(test)]

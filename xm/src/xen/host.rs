@@ -55,7 +55,9 @@ impl Host {
             .zip(replies.chunks(2))
             .map(|(info, r)| {
                 let text = |i: usize| {
-                    r[i].as_ref().ok().map(|b| String::from_utf8_lossy(b).into_owned())
+                    r[i].as_ref()
+                        .ok()
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
                 };
                 let target = text(1).and_then(|t| t.trim().parse::<u64>().ok());
                 domain::summarize(info, text(0), target)
@@ -74,7 +76,9 @@ impl Host {
     /// Destroys a domain at once and removes its xenstore nodes (`xm destroy`).
     pub fn destroy(&self, domid: DomId) -> Result<(), ControlError> {
         if domid == 0 {
-            return Err(ControlError::Unsupported("Cannot destroy Domain-0".to_string()));
+            return Err(ControlError::Unsupported(
+                "Cannot destroy Domain-0".to_string(),
+            ));
         }
         let vm = self.xs.try_read(&format!("/local/domain/{domid}/vm"))?;
         self.xc.domain_destroy(domid)?;

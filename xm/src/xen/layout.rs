@@ -18,7 +18,11 @@ pub struct Node {
 }
 
 fn node(path: String, value: impl Into<String>, perms: Option<&Perms>) -> Node {
-    Node { path, value: value.into(), perms: perms.cloned() }
+    Node {
+        path,
+        value: value.into(),
+        perms: perms.cloned(),
+    }
 }
 
 /// The paths a domain owns; removing them undoes everything the layout wrote.
@@ -83,8 +87,16 @@ pub fn domain_make(paths: &DomainPaths, domid: DomId, uuid: &str, name: &str) ->
     }
     v.extend([
         node(format!("{}/uuid", paths.vm), uuid, None),
-        node(format!("{d}/control/platform-feature-multiprocessor-suspend"), "1", None),
-        node(format!("{d}/control/platform-feature-xs_reset_watches"), "1", None),
+        node(
+            format!("{d}/control/platform-feature-multiprocessor-suspend"),
+            "1",
+            None,
+        ),
+        node(
+            format!("{d}/control/platform-feature-xs_reset_watches"),
+            "1",
+            None,
+        ),
         node(format!("{}/type", paths.libxl), "pv", None),
     ]);
     v
@@ -111,7 +123,11 @@ pub fn build_post(paths: &DomainPaths, b: &BuildPost<'_>) -> Vec<Node> {
     let d = &paths.dom;
     let vm = &paths.vm;
     let mut v = vec![
-        node(format!("{d}/memory/static-max"), b.max_kib.to_string(), None),
+        node(
+            format!("{d}/memory/static-max"),
+            b.max_kib.to_string(),
+            None,
+        ),
         node(format!("{d}/memory/target"), b.target_kib.to_string(), None),
         node(format!("{d}/memory/videoram"), "0", None),
         node(format!("{d}/domid"), b.domid.to_string(), None),
@@ -119,7 +135,11 @@ pub fn build_post(paths: &DomainPaths, b: &BuildPost<'_>) -> Vec<Node> {
         node(format!("{d}/store/ring-ref"), b.store_mfn.to_string(), None),
     ];
     for i in 0..b.max_vcpus {
-        let state = if i < b.online_vcpus { "online" } else { "offline" };
+        let state = if i < b.online_vcpus {
+            "online"
+        } else {
+            "offline"
+        };
         v.push(node(format!("{d}/cpu/{i}/availability"), state, None));
     }
     v.extend([
@@ -159,13 +179,21 @@ pub fn console(
         node(format!("{libxl}/backend"), back.clone(), None),
         node(front.clone(), "", Some(&ro_front)),
         node(format!("{front}/backend"), back.clone(), None),
-        node(format!("{front}/backend-id"), backend_domid.to_string(), Some(&front_perms)),
+        node(
+            format!("{front}/backend-id"),
+            backend_domid.to_string(),
+            Some(&front_perms),
+        ),
         node(format!("{front}/limit"), "1048576", Some(&ro_front)),
         node(format!("{front}/type"), "xenconsoled", Some(&ro_front)),
         node(format!("{front}/output"), "pty", Some(&ro_front)),
         node(format!("{front}/tty"), "", Some(&ro_front)),
         node(format!("{front}/port"), port.to_string(), Some(&ro_front)),
-        node(format!("{front}/ring-ref"), ring_mfn.to_string(), Some(&ro_front)),
+        node(
+            format!("{front}/ring-ref"),
+            ring_mfn.to_string(),
+            Some(&ro_front),
+        ),
         node(back.clone(), "", Some(&back_perms)),
         node(format!("{back}/frontend"), front.clone(), None),
     ];
@@ -194,16 +222,30 @@ mod tests {
     use super::*;
 
     fn find<'a>(nodes: &'a [Node], path: &str) -> &'a Node {
-        nodes.iter().find(|n| n.path == path).unwrap_or_else(|| panic!("no node {path}"))
+        nodes
+            .iter()
+            .find(|n| n.path == path)
+            .unwrap_or_else(|| panic!("no node {path}"))
     }
 
     #[test]
     fn domain_home_is_read_only_to_the_guest_and_control_is_writable() {
         let p = DomainPaths::new(7, "u-u-i-d", 0);
         let nodes = domain_make(&p, 7, "u-u-i-d", "wn007");
-        assert_eq!(find(&nodes, "/local/domain/7").perms.as_ref().unwrap().to_string(), "n0,r7");
         assert_eq!(
-            find(&nodes, "/local/domain/7/control/shutdown").perms.as_ref().unwrap().to_string(),
+            find(&nodes, "/local/domain/7")
+                .perms
+                .as_ref()
+                .unwrap()
+                .to_string(),
+            "n0,r7"
+        );
+        assert_eq!(
+            find(&nodes, "/local/domain/7/control/shutdown")
+                .perms
+                .as_ref()
+                .unwrap()
+                .to_string(),
             "n7"
         );
         assert_eq!(find(&nodes, "/local/domain/7/name").value, "wn007");
@@ -232,9 +274,18 @@ mod tests {
         };
         let nodes = build_post(&p, &b);
         assert_eq!(find(&nodes, "/local/domain/3/store/ring-ref").value, "4242");
-        assert_eq!(find(&nodes, "/local/domain/3/cpu/1/availability").value, "online");
-        assert_eq!(find(&nodes, "/local/domain/3/cpu/2/availability").value, "offline");
-        assert_eq!(find(&nodes, "/vm/x/image/cmdline").value, "root=/dev/xvda1 ro");
+        assert_eq!(
+            find(&nodes, "/local/domain/3/cpu/1/availability").value,
+            "online"
+        );
+        assert_eq!(
+            find(&nodes, "/local/domain/3/cpu/2/availability").value,
+            "offline"
+        );
+        assert_eq!(
+            find(&nodes, "/vm/x/image/cmdline").value,
+            "root=/dev/xvda1 ro"
+        );
     }
 
     #[test]
@@ -244,7 +295,10 @@ mod tests {
         let ring = find(&nodes, "/local/domain/5/console/ring-ref");
         assert_eq!(ring.value, "999");
         assert_eq!(ring.perms.as_ref().unwrap().to_string(), "n0,r5");
-        assert_eq!(find(&nodes, "/local/domain/5/console/type").value, "xenconsoled");
+        assert_eq!(
+            find(&nodes, "/local/domain/5/console/type").value,
+            "xenconsoled"
+        );
         assert_eq!(
             find(&nodes, "/local/domain/0/backend/console/5/0/frontend").value,
             "/local/domain/5/console"

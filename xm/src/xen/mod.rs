@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod host;
 pub mod layout;
+pub mod plan;
 pub mod xc;
 
 pub use error::ControlError;

@@ -29,11 +29,18 @@ impl fmt::Display for XcError {
 impl std::error::Error for XcError {}
 
 fn last_error(call: &'static str) -> XcError {
-    XcError { call, source: io::Error::last_os_error() }
+    XcError {
+        call,
+        source: io::Error::last_os_error(),
+    }
 }
 
 fn check(call: &'static str, rc: i32) -> Result<(), XcError> {
-    if rc < 0 { Err(last_error(call)) } else { Ok(()) }
+    if rc < 0 {
+        Err(last_error(call))
+    } else {
+        Ok(())
+    }
 }
 
 /// What `xc_domain_create` needs for a PV guest.
@@ -166,19 +173,25 @@ impl Xc {
     /// Wraps `xc_domain_destroy`.
     pub fn domain_destroy(&self, domid: DomId) -> Result<(), XcError> {
         // SAFETY: self.xch is a live handle; domid is a plain integer.
-        check("xc_domain_destroy", unsafe { sys::xc_domain_destroy(self.xch, domid) })
+        check("xc_domain_destroy", unsafe {
+            sys::xc_domain_destroy(self.xch, domid)
+        })
     }
 
     /// Wraps `xc_domain_pause`.
     pub fn domain_pause(&self, domid: DomId) -> Result<(), XcError> {
         // SAFETY: self.xch is a live handle; domid is a plain integer.
-        check("xc_domain_pause", unsafe { sys::xc_domain_pause(self.xch, domid) })
+        check("xc_domain_pause", unsafe {
+            sys::xc_domain_pause(self.xch, domid)
+        })
     }
 
     /// Wraps `xc_domain_unpause`.
     pub fn domain_unpause(&self, domid: DomId) -> Result<(), XcError> {
         // SAFETY: self.xch is a live handle; domid is a plain integer.
-        check("xc_domain_unpause", unsafe { sys::xc_domain_unpause(self.xch, domid) })
+        check("xc_domain_unpause", unsafe {
+            sys::xc_domain_unpause(self.xch, domid)
+        })
     }
 
     /// Wraps `xc_domain_shutdown` (`SCHEDOP_remote_shutdown`) with a `SHUTDOWN_*` reason.
@@ -221,7 +234,9 @@ impl Xc {
     /// Wraps `xc_domain_max_vcpus`.
     pub fn domain_max_vcpus(&self, domid: DomId, max: u32) -> Result<(), XcError> {
         // SAFETY: self.xch is a live handle; the arguments are plain integers.
-        check("xc_domain_max_vcpus", unsafe { sys::xc_domain_max_vcpus(self.xch, domid, max) })
+        check("xc_domain_max_vcpus", unsafe {
+            sys::xc_domain_max_vcpus(self.xch, domid, max)
+        })
     }
 
     /// Wraps `xc_domain_setmaxmem` (KiB).
@@ -306,7 +321,9 @@ impl Xc {
     pub fn physinfo(&self) -> Result<PhysInfo, XcError> {
         let mut raw = sys::xc_physinfo_t::default();
         // SAFETY: raw is a live, writable local.
-        check("xc_physinfo", unsafe { sys::xc_physinfo(self.xch, &mut raw) })?;
+        check("xc_physinfo", unsafe {
+            sys::xc_physinfo(self.xch, &mut raw)
+        })?;
         Ok(PhysInfo {
             nr_cpus: raw.nr_cpus,
             total_pages: raw.total_pages,
@@ -361,7 +378,9 @@ impl Xc {
         }
         // SAFETY (each step below): dom is the live image owned by `guard`, xch is live, and
         // the C strings outlive the calls; the steps run in the order libxenguest requires.
-        check("xc_dom_kernel_file", unsafe { sys::xc_dom_kernel_file(dom, kernel.as_ptr()) })?;
+        check("xc_dom_kernel_file", unsafe {
+            sys::xc_dom_kernel_file(dom, kernel.as_ptr())
+        })?;
         if let Some(rd) = &ramdisk {
             // SAFETY: as above; a NULL module command line is allowed.
             let rc = unsafe { sys::xc_dom_module_file(dom, rd.as_ptr(), ptr::null()) };
@@ -371,17 +390,27 @@ impl Xc {
         let rc = unsafe { sys::xc_dom_boot_xen_init(dom, self.xch, domid) };
         check("xc_dom_boot_xen_init", rc)?;
         // SAFETY: as above.
-        check("xc_dom_parse_image", unsafe { sys::xc_dom_parse_image(dom) })?;
+        check("xc_dom_parse_image", unsafe {
+            sys::xc_dom_parse_image(dom)
+        })?;
         // SAFETY: as above.
-        check("xc_dom_mem_init", unsafe { sys::xc_dom_mem_init(dom, image.mem_mib) })?;
+        check("xc_dom_mem_init", unsafe {
+            sys::xc_dom_mem_init(dom, image.mem_mib)
+        })?;
         // SAFETY: as above.
-        check("xc_dom_boot_mem_init", unsafe { sys::xc_dom_boot_mem_init(dom) })?;
+        check("xc_dom_boot_mem_init", unsafe {
+            sys::xc_dom_boot_mem_init(dom)
+        })?;
         // SAFETY: as above.
-        check("xc_dom_build_image", unsafe { sys::xc_dom_build_image(dom) })?;
+        check("xc_dom_build_image", unsafe {
+            sys::xc_dom_build_image(dom)
+        })?;
         // SAFETY: as above.
         check("xc_dom_boot_image", unsafe { sys::xc_dom_boot_image(dom) })?;
         // SAFETY: as above.
-        check("xc_dom_gnttab_init", unsafe { sys::xc_dom_gnttab_init(dom) })?;
+        check("xc_dom_gnttab_init", unsafe {
+            sys::xc_dom_gnttab_init(dom)
+        })?;
         // SAFETY: boot_mem_init succeeded, so the p2m covers the image's pages.
         let built = unsafe {
             PvBuilt {

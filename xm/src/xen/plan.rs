@@ -1,0 +1,202 @@
+//! From a config to a build plan: what [`super::create::create`] needs, checked for what the
+//! control layer can do today (PV guests with a kernel; devices come with their own issue).
+
+use std::path::PathBuf;
+
+use domcfg::DomainConfig;
+use domcfg::config::CpuSpec;
+
+use super::create::DomainPlan;
+use super::error::ControlError;
+
+impl DomainPlan {
+    /// The plan for `c`, or a clear error for what cannot be built yet.
+    pub fn from_config(c: &DomainConfig) -> Result<DomainPlan, ControlError> {
+        let unsupported = |what: &str| Err(ControlError::Unsupported(what.to_string()));
+        if c.image.builder != "linux" {
+            return unsupported(&format!(
+                "builder '{}' is not supported: xm-rs builds PV (linux) domains",
+                c.image.builder
+            ));
+        }
+        let Some(kernel) = c.image.kernel.clone().filter(|k| !k.is_empty()) else {
+            return unsupported(if c.bootloader.is_some() {
+                "bootloader configs (pygrub) are not supported yet: give kernel= and ramdisk="
+            } else {
+                "no kernel: set kernel= in the config or on the command line"
+            });
+        };
+        let d = &c.devices;
+        let devices = [
+            ("disk", d.disks.len()),
+            ("vif", d.vifs.len()),
+            ("pci", d.pci.len()),
+            ("vfb", d.vfbs.len()),
+            ("vif2", d.vif2s.len()),
+            ("vusb", d.vusbs.len()),
+            ("ioports", d.ioports.len()),
+            ("irq", d.irqs.len()),
+        ];
+        if let Some((kind, _)) = devices.iter().find(|(_, n)| *n > 0) {
+            return unsupported(&format!(
+                "{kind} devices are not supported yet by xm-rs create (remove `{kind} = [...]` \
+                 or use `xm create -n` to check the config)"
+            ));
+        }
+        let vcpus = positive(c.vcpus, "vcpus")?;
+        let max_vcpus = match c.maxvcpus {
+            Some(m) if m > 0 => positive(m, "maxvcpus")?.max(vcpus),
+            _ => vcpus,
+        };
+        let memory_mib = positive(c.memory, "memory")?;
+        let maxmem_mib = c.maxmem.map_or(Ok(memory_mib), |m| positive(m, "maxmem"))?;
+        let cpus = match &c.cpus {
+            None => None,
+            Some(spec) if spec.is_unpinned() => None,
+            Some(CpuSpec::All(mask)) => Some(parse_cpu_mask(mask)?),
+            Some(CpuSpec::PerVcpu(_)) => {
+                return unsupported("per-vcpu cpus lists are not supported yet");
+            }
+        };
+        let weight = c
+            .cpu_weight
+            .map(|w| in_range(w, 1, 65535, "cpu_weight"))
+            .transpose()?;
+        let cap = c
+            .cpu_cap
+            .map(|v| in_range(v, 0, 65535, "cpu_cap"))
+            .transpose()?;
+        let action = |a: Option<domcfg::config::Action>, default: &str| {
+            a.map_or_else(|| default.to_string(), |a| a.as_str().to_string())
+        };
+        Ok(DomainPlan {
+            name: c.name.clone(),
+            uuid: c.uuid.as_deref().map(parse_uuid).transpose()?,
+            memory_mib: memory_mib as u64,
+            maxmem_mib: maxmem_mib as u64,
+            vcpus: vcpus as u32,
+            max_vcpus: max_vcpus as u32,
+            kernel: PathBuf::from(kernel),
+            ramdisk: c
+                .image
+                .ramdisk
+                .clone()
+                .filter(|r| !r.is_empty())
+                .map(PathBuf::from),
+            cmdline: kernel_cmdline(&c.image.root, &c.image.ip, &c.image.args),
+            cpus,
+            cpu_weight: weight,
+            cpu_cap: cap,
+            on_poweroff: action(c.on_poweroff, "destroy"),
+            on_reboot: action(c.on_reboot, "restart"),
+            on_crash: action(c.on_crash, "restart"),
+        })
+    }
+}
+
+fn positive(v: i64, what: &str) -> Result<i64, ControlError> {
+    in_range::<i64>(v, 1, i64::from(u32::MAX), what)
+}
+
+fn in_range<T: TryFrom<i64>>(v: i64, lo: i64, hi: i64, what: &str) -> Result<T, ControlError> {
+    if v < lo || v > hi {
+        return Err(ControlError::Unsupported(format!(
+            "{what} = {v}: must be {lo}..{hi}"
+        )));
+    }
+    T::try_from(v).map_err(|_| ControlError::Unsupported(format!("{what} = {v}: out of range")))
+}
+
+/// The guest command line as xend built it: `root=` and `ip=` in front of `extra` unless
+/// `extra` already has them.
+pub fn kernel_cmdline(root: &str, ip: &str, args: &str) -> String {
+    let mut cmdline = args.to_string();
+    if !ip.is_empty() && !cmdline.split_whitespace().any(|w| w.starts_with("ip=")) {
+        cmdline = format!("ip={ip} {cmdline}");
+    }
+    if !root.is_empty() && !cmdline.contains("root=") {
+        cmdline = format!("root={root} {cmdline}");
+    }
+    cmdline.trim().to_string()
+}
+
+/// xm's cpu mask syntax: `"0-3,5,^1"` — ranges and single cpus, `^N` removes one.
+pub fn parse_cpu_mask(mask: &str) -> Result<Vec<u32>, ControlError> {
+    let bad =
+        || ControlError::Unsupported(format!("cpus = '{mask}': not a cpu list like '0-3,^1'"));
+    let mut set = std::collections::BTreeSet::new();
+    let mut removed = Vec::new();
+    for part in mask.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if let Some(n) = part.strip_prefix('^') {
+            removed.push(n.trim().parse::<u32>().map_err(|_| bad())?);
+        } else if let Some((a, b)) = part.split_once('-') {
+            let (a, b): (u32, u32) = (
+                a.trim().parse().map_err(|_| bad())?,
+                b.trim().parse().map_err(|_| bad())?,
+            );
+            if a > b || b - a > 4096 {
+                return Err(bad());
+            }
+            set.extend(a..=b);
+        } else {
+            set.insert(part.parse::<u32>().map_err(|_| bad())?);
+        }
+    }
+    for r in removed {
+        set.remove(&r);
+    }
+    Ok(set.into_iter().collect())
+}
+
+/// A UUID in its canonical text form (dashes optional) as 16 bytes.
+pub fn parse_uuid(text: &str) -> Result<[u8; 16], ControlError> {
+    let hex: String = text.chars().filter(|c| *c != '-').collect();
+    let bad = || ControlError::Unsupported(format!("uuid = '{text}': not a UUID"));
+    if hex.len() != 32 {
+        return Err(bad());
+    }
+    let mut out = [0u8; 16];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2).ok_or_else(bad)?, 16)
+            .map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cmdline_puts_root_and_ip_in_front_like_xend() {
+        assert_eq!(
+            kernel_cmdline("/dev/xvda1 ro", "", "console=hvc0"),
+            "root=/dev/xvda1 ro console=hvc0"
+        );
+        assert_eq!(
+            kernel_cmdline("/dev/xvda1", "10.0.0.2", "x"),
+            "root=/dev/xvda1 ip=10.0.0.2 x"
+        );
+        assert_eq!(kernel_cmdline("/dev/a", "", "root=/dev/b"), "root=/dev/b");
+        assert_eq!(kernel_cmdline("", "", ""), "");
+    }
+
+    #[test]
+    fn cpu_masks_take_ranges_and_exclusions() {
+        assert_eq!(parse_cpu_mask("0-3,^1").unwrap(), [0, 2, 3]);
+        assert_eq!(parse_cpu_mask("5, 2").unwrap(), [2, 5]);
+        assert!(parse_cpu_mask("x").is_err());
+        assert!(parse_cpu_mask("3-1").is_err());
+        assert!(parse_cpu_mask("0-999999").is_err());
+    }
+
+    #[test]
+    fn uuids_parse_with_or_without_dashes() {
+        let u = parse_uuid("d9a1b362-c834-67ab-4e9d-d4b706699297").unwrap();
+        assert_eq!(u[0], 0xd9);
+        assert_eq!(u[15], 0x97);
+        assert_eq!(parse_uuid("d9a1b362c83467ab4e9dd4b706699297").unwrap(), u);
+        assert!(parse_uuid("d9a1").is_err());
+        assert!(parse_uuid("zz a1b362-c834-67ab-4e9d-d4b7066992").is_err());
+    }
+}
