@@ -51,6 +51,12 @@ impl DiskSpec {
     /// Parse one entry. Errors use xm's and xend's wording.
     pub fn parse(spec: &str) -> Result<DiskSpec, DeviceError> {
         let fields: Vec<&str> = spec.split(',').collect();
+        if looks_like_xl(&fields) {
+            return Err(DeviceError::new(format!(
+                "Invalid disk specifier: {spec} (this is xl's disk syntax; xm expects \
+                 UNAME,VDEV,MODE such as phy:/dev/vg/lv,xvda,w)"
+            )));
+        }
         if !(3..=5).contains(&fields.len()) {
             return Err(DeviceError::new(format!("Invalid disk specifier: {spec}")));
         }
@@ -168,6 +174,24 @@ impl DiskSpec {
     pub fn device_number(&self) -> Option<u32> {
         blkdev_name_to_number(self.vdev_name()).map(|(n, _)| n)
     }
+}
+
+/// xl's `KEY=VALUE` disk syntax (`vdev=`, `target=`, ...) or its positional
+/// `TARGET,FORMAT,VDEV,ACCESS` form.
+fn looks_like_xl(fields: &[&str]) -> bool {
+    const XL_KEYS: [&str; 6] = [
+        "target=",
+        "vdev=",
+        "format=",
+        "access=",
+        "backendtype=",
+        "devtype=",
+    ];
+    const XL_FORMATS: [&str; 6] = ["raw", "qcow", "qcow2", "vhd", "qed", ""];
+    fields
+        .iter()
+        .any(|f| XL_KEYS.iter().any(|k| f.trim_start().starts_with(k)))
+        || (fields.len() >= 4 && XL_FORMATS.contains(&fields[1].trim()) && !fields[0].contains(':'))
 }
 
 /// xen.util.blkif `blkdev_name_to_number`: `xvdaN`, `sdX[N]`, `hdX[N]`, `0x301`, `769`.
