@@ -303,6 +303,9 @@ pub struct Built {
     pub warnings: Vec<String>,
 }
 
+/// More vcpus than any Xen guest can have (HVM: 128, PV: 512 in Xen 4.x).
+pub const MAX_VCPUS: i64 = 4096;
+
 /// Where xm looked for `pygrub` (auxbin search directories, 4.1 and Debian layouts).
 const PYGRUB_DIRS: [&str; 5] = [
     "/usr/lib/xen/bin",
@@ -508,12 +511,14 @@ impl Builder<'_> {
             None
         };
         let cpus = self.cpus()?;
-        if vcpus < 0 || maxvcpus.is_some_and(|m| m < 0) {
-            return Err(self.err(
-                "vcpus",
-                None,
-                format!("Invalid value for vcpus: {vcpus} (must not be negative)"),
-            ));
+        for (name, n) in [("vcpus", Some(vcpus)), ("maxvcpus", maxvcpus)] {
+            if let Some(n) = n.filter(|n| !(0..=MAX_VCPUS).contains(n)) {
+                return Err(self.err(
+                    name,
+                    None,
+                    format!("Invalid value for {name}: {n} (expected 0 to {MAX_VCPUS})"),
+                ));
+            }
         }
         let image = self.image(ip, args)?;
         let bootloader = self.bootloader()?;
@@ -1079,6 +1084,24 @@ mod tests {
         assert_eq!(
             message,
             "Invalid value for memory: lots (expected an integer)"
+        );
+    }
+
+    #[test]
+    fn vcpu_counts_are_bounded() {
+        let e = build(vec![("vcpus", Value::Int(-1))])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "Invalid value for vcpus: -1 (expected 0 to 4096)");
+        let e = build(vec![("maxvcpus", Value::Int(1 << 40))])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("Invalid value for maxvcpus"), "{e}");
+        assert_eq!(
+            build(vec![("maxvcpus", s("4")), ("vcpus", Value::Int(2))])
+                .unwrap()
+                .maxvcpus,
+            Some(4)
         );
     }
 
