@@ -19,7 +19,7 @@ impl Host for H {
         ["Linux", "dom0", "6.1.0", "#1", "x86_64"].map(String::from)
     }
     fn path_exists(&self, p: &str) -> bool {
-        p.len() % 2 == 0
+        p.len() & 1 == 0
     }
 }
 
