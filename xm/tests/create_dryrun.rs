@@ -128,3 +128,30 @@ fn errors_are_xms_and_exit_1() {
         ("Error: creating domains is not implemented yet\n", 1)
     );
 }
+
+#[test]
+fn sxp_config_is_printed_as_xm_parsed_it() {
+    let dir = std::env::temp_dir().join(format!("xm-create-F-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("guest.sxp");
+    std::fs::write(
+        &file,
+        "# saved\n(vm (name 'guest') (memory 256) (image (linux (root '/dev/xvda1 ro'))))\n",
+    )
+    .unwrap();
+    let path = file.to_string_lossy().into_owned();
+    let (out, err, rc) = xm(&["create", "-n", "-F", &path]);
+    assert_eq!((err.as_str(), rc), ("", 0));
+    assert_eq!(
+        out,
+        "(vm (name guest) (memory 256) (image (linux (root '/dev/xvda1 ro'))))\n"
+    );
+    std::fs::write(&file, "(vm (name guest)").unwrap();
+    let (_, err, rc) = xm(&["create", "-n", "-F", &path]);
+    assert_eq!(rc, 1);
+    assert!(
+        err.starts_with("Error: ") && err.contains("unclosed"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

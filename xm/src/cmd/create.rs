@@ -42,7 +42,7 @@ pub struct CreateArgs {
     /// Use the given Python configuration script.
     #[arg(short = 'f', long, value_name = "FILE")]
     pub defconfig: Option<String>,
-    /// Domain configuration to use (SXP).
+    /// Domain configuration to use (SXP), instead of a Python config.
     #[arg(short = 'F', long, value_name = "FILE")]
     pub config: Option<String>,
     /// The config file name and VAR=VAL settings, in any order.
@@ -66,8 +66,8 @@ fn config_name_and_vars(args: &CreateArgs) -> (String, Vec<&str>) {
 }
 
 pub fn run(args: &CreateArgs) -> anyhow::Result<()> {
-    if args.config.is_some() {
-        bail!("-F/--config (SXP config files) is not supported yet");
+    if let Some(file) = &args.config {
+        return run_sxp_config(args, file);
     }
     let (config_name, vars) = config_name_and_vars(args);
     let mut options = Options::new();
@@ -122,6 +122,25 @@ pub fn run(args: &CreateArgs) -> anyhow::Result<()> {
         } else {
             print!("{}", sxp::render(&loaded.config));
         }
+        return Ok(());
+    }
+    bail!("creating domains is not implemented yet")
+}
+
+/// `-F FILE`: an SXP config, used as it is (xm read its first expression and skipped the
+/// Python config entirely).
+fn run_sxp_config(args: &CreateArgs, file: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("Cannot read file {file}: {e}"))?;
+    let parsed = sxp::parse(&text).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+    let Some(config) = parsed.into_iter().next() else {
+        bail!("{file}: no SXP expression in the file");
+    };
+    if args.json {
+        bail!("--json needs a Python config; -F gives SXP");
+    }
+    if args.dryrun {
+        print!("{}", sxp::render(&config));
         return Ok(());
     }
     bail!("creating domains is not implemented yet")
