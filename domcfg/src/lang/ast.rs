@@ -77,6 +77,10 @@ pub(crate) enum Index {
 pub(crate) enum Arg {
     Pos(Expr),
     Kw(Rc<str>, Expr),
+    /// `*seq`
+    Star(Expr),
+    /// `**mapping`
+    StarStar(Expr),
 }
 
 #[derive(Debug, Clone, PartialEq)]

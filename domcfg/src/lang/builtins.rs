@@ -71,6 +71,8 @@ const FUNCTIONS: &[&str] = &[
     "cmp",
     "callable",
     "Vars",
+    "divmod",
+    "pow",
 ];
 
 const FORBIDDEN: &[&str] = &[
@@ -115,8 +117,6 @@ const FORBIDDEN: &[&str] = &[
     "issubclass",
     "lambda",
     "format",
-    "divmod",
-    "pow",
     "slice",
     "bytearray",
     "complex",
@@ -302,10 +302,8 @@ pub(crate) fn getattr(it: &mut Interp, obj: &Val, name: &str) -> PyResult<Val> {
     match find_static(list, name) {
         Some(n) => Ok(method(obj, n)),
         None => {
-            if let Val::Pattern(p) = obj {
-                if name == "pattern" {
-                    return Ok(Val::str(p.as_str()));
-                }
+            if let (Val::Pattern(p), "pattern") = (obj, name) {
+                return Ok(Val::str(p.as_str()));
             }
             Err(no_attr(obj.type_name(), name))
         }
@@ -568,10 +566,7 @@ pub(crate) fn del_item(o: &Val, k: &Val, m: &mut Meter) -> PyResult<()> {
             };
             match idx {
                 Some(i) => {
-                    let removed = {
-                        let mut d = d.borrow_mut();
-                        if i < d.len() { Some(d.remove(i)) } else { None }
-                    };
+                    let removed = ops::dict_remove(d, i);
                     drop(removed);
                     Ok(())
                 }
@@ -654,7 +649,7 @@ impl Args {
             return Err(PyErr::type_err(format!(
                 "{}() takes {what} argument{} ({n} given)",
                 self.fname,
-                if (min == max && min == 1) || (n < min && min == 1) || (n > max && max == 1) {
+                if (n < min || min == max) && min == 1 || (n > max && max == 1) {
                     ""
                 } else {
                     "s"
@@ -803,7 +798,7 @@ fn to_int(v: &Val, base: Option<i64>) -> PyResult<i64> {
             if f.is_nan() {
                 return Err(PyErr::value_err("cannot convert float NaN to integer"));
             }
-            if !f.is_finite() || f.abs() >= 9.223_372_036_854_775_807e18 {
+            if !f.is_finite() || f.abs() >= 9.223_372_036_854_776e18 {
                 return Err(PyErr::overflow());
             }
             Ok(f.trunc() as i64)
@@ -1006,14 +1001,18 @@ pub(crate) fn call_builtin(
         }
         "range" | "xrange" => make_range(&a, m),
         "list" | "tuple" | "sorted" | "reversed" => {
-            a.check_kw(if name == "sorted" { &["reverse"] } else { &[] })?;
+            a.check_kw(if name == "sorted" {
+                &["cmp", "key", "reverse"]
+            } else {
+                &[]
+            })?;
             a.count(
                 if name == "list" || name == "tuple" {
                     0
                 } else {
                     1
                 },
-                1 + usize::from(name == "sorted"),
+                1 + 3 * usize::from(name == "sorted"),
             )?;
             let mut items = match a.pos.first() {
                 Some(v) => iterate(v, m)?,
@@ -1022,8 +1021,10 @@ pub(crate) fn call_builtin(
             match name {
                 "tuple" => Ok(Val::tuple(items)),
                 "sorted" => {
-                    let rev = a.kw.iter().any(|(_, v)| v.truthy());
-                    ops::sort(&mut items, rev, m)?;
+                    let (cmp, key, rev) = (a.get(1, "cmp"), a.get(2, "key"), a.get(3, "reverse"));
+                    let (cmp, key) = (cmp.cloned(), key.cloned());
+                    let rev = rev.is_some_and(|v| v.truthy());
+                    sort_values(it, &mut items, cmp, key, rev)?;
                     Ok(Val::list(items))
                 }
                 "reversed" => {
@@ -1037,6 +1038,7 @@ pub(crate) fn call_builtin(
             a.count(0, usize::MAX)?;
             let d = Val::dict(Vec::new());
             let Val::Dict(dr) = &d else { return Ok(d) };
+            let kwargs = kwargs_dict(&a.kw, m)?;
             if let Some(src) = a.pos.first() {
                 if a.pos.len() > 1 {
                     return Err(PyErr::type_err("dict expected at most 1 arguments"));
@@ -1044,9 +1046,7 @@ pub(crate) fn call_builtin(
                 match src {
                     Val::Dict(s) => {
                         let items = s.borrow().clone();
-                        for (k, v) in items {
-                            ops::dict_set(dr, k, v, m)?;
-                        }
+                        ops::dict_merge(dr, items, m)?;
                     }
                     other => {
                         for (i, pair) in iterate(other, m)?.into_iter().enumerate() {
@@ -1065,8 +1065,8 @@ pub(crate) fn call_builtin(
                     }
                 }
             }
-            for (k, v) in &a.kw {
-                ops::dict_set(dr, Val::Str(k.clone()), v.clone(), m)?;
+            if !kwargs.is_empty() {
+                ops::dict_merge(dr, kwargs, m)?;
             }
             Ok(d)
         }
@@ -1240,6 +1240,17 @@ pub(crate) fn call_builtin(
                 }
             }
             Ok(Val::list(out))
+        }
+        "divmod" | "pow" => {
+            a.no_kw()?;
+            a.count(2, 2)?;
+            let (x, y) = (&a.pos[0], &a.pos[1]);
+            if name == "pow" {
+                return ops::binary(super::ast::BinOp::Pow, x, y, m);
+            }
+            let q = ops::binary(super::ast::BinOp::FloorDiv, x, y, m)?;
+            let r = ops::binary(super::ast::BinOp::Mod, x, y, m)?;
+            Ok(Val::tuple(vec![q, r]))
         }
         "Vars" => Err(PyErr::unsupported(
             "creating a new Vars object (use xm_vars)",
@@ -1588,12 +1599,10 @@ fn re_sub(m: &mut Meter, re: &regex::Regex, repl: &str, hay: &str, count: i64) -
     let template = parse_template(repl, re)?;
     let mut out = String::new();
     let mut last = 0;
-    let mut n = 0i64;
-    for caps in re.captures_iter(hay) {
-        if count > 0 && n >= count {
+    for (n, caps) in re.captures_iter(hay).enumerate() {
+        if count > 0 && n as i64 >= count {
             break;
         }
-        n += 1;
         m.tick(1)?;
         let Some(whole) = caps.get(0) else { continue };
         let mut add = whole.start() - last;
@@ -1903,6 +1912,64 @@ pub(crate) fn call_method(
     }
 }
 
+/// `sorted()` / `list.sort()` with Python 2's optional `cmp` and `key` functions.
+fn sort_values(
+    it: &mut Interp,
+    items: &mut Vec<Val>,
+    cmp: Option<Val>,
+    key: Option<Val>,
+    reverse: bool,
+) -> PyResult<()> {
+    let cmp = cmp.filter(|c| !matches!(c, Val::None));
+    let key = key.filter(|k| !matches!(k, Val::None));
+    let mut pairs = Vec::with_capacity(items.len());
+    for v in items.drain(..) {
+        let k = match &key {
+            Some(f) => it.call(f, vec![v.clone()], Vec::new(), Default::default())?,
+            None => v.clone(),
+        };
+        pairs.push((k, v));
+    }
+    ops::sort_by(&mut pairs, |a, b| {
+        it.m.tick(1)?;
+        let o = match &cmp {
+            Some(f) => {
+                let r = it.call(
+                    f,
+                    vec![a.0.clone(), b.0.clone()],
+                    Vec::new(),
+                    Default::default(),
+                )?;
+                let n = r
+                    .as_int()
+                    .ok_or_else(|| PyErr::type_err("comparison function must return int"))?;
+                n.cmp(&0)
+            }
+            None => ops::cmp(&a.0, &b.0, &mut it.m)?,
+        };
+        Ok(if reverse { o.reverse() } else { o })
+    })?;
+    items.extend(pairs.into_iter().map(|(_, v)| v));
+    Ok(())
+}
+
+/// Keyword arguments as CPython collected them: a dict, in its iteration order.
+fn kwargs_dict(kw: &[(Rc<str>, Val)], m: &mut Meter) -> PyResult<Vec<(Val, Val)>> {
+    if kw.is_empty() {
+        return Ok(Vec::new());
+    }
+    let d = Val::dict(Vec::new());
+    let Val::Dict(dr) = &d else {
+        return Ok(Vec::new());
+    };
+    // ceval's update_keyword_args pops them off the stack: last keyword first.
+    for (k, v) in kw.iter().rev() {
+        ops::dict_set(dr, Val::Str(k.clone()), v.clone(), m)?;
+    }
+    let items = dr.borrow().clone();
+    Ok(items)
+}
+
 fn seq_search(m: &mut Meter, items: &[Val], x: &Val, name: &str, what: &str) -> PyResult<Val> {
     let mut count = 0;
     for (i, v) in items.iter().enumerate() {
@@ -2002,13 +2069,12 @@ fn list_method(it: &mut Interp, l: &super::val::ListRef, name: &str, a: &Args) -
         }
         _ => {
             // sort
-            a.check_kw(&["reverse"])?;
-            if !a.pos.is_empty() {
-                return Err(PyErr::unsupported("list.sort() with a cmp function"));
-            }
-            let rev = a.get(9, "reverse").is_some_and(|v| v.truthy());
+            a.check_kw(&["cmp", "key", "reverse"])?;
+            a.count(0, 3)?;
+            let (cmp, key) = (a.get(0, "cmp").cloned(), a.get(1, "key").cloned());
+            let rev = a.get(2, "reverse").is_some_and(|v| v.truthy());
             let mut items = l.borrow().clone();
-            ops::sort(&mut items, rev, m)?;
+            sort_values(it, &mut items, cmp, key, rev)?;
             *l.borrow_mut() = items;
             Ok(Val::None)
         }
@@ -2049,20 +2115,24 @@ fn dict_method(
             ))
         }
         "update" => {
-            a.count(0, 1)?;
+            if a.pos.len() > 1 {
+                return Err(PyErr::type_err(format!(
+                    "update expected at most 1 arguments, got {}",
+                    a.pos.len()
+                )));
+            }
             if let Some(Val::Dict(src)) = a.pos.first() {
                 let items = src.borrow().clone();
-                for (k, v) in items {
-                    ops::dict_set(d, k, v, m)?;
-                }
+                ops::dict_merge(d, items, m)?;
             } else if let Some(other) = a.pos.first() {
                 return Err(PyErr::type_err(format!(
                     "dict.update() needs a dict, not {}",
                     other.type_name()
                 )));
             }
-            for (k, v) in &a.kw {
-                ops::dict_set(d, Val::Str(k.clone()), v.clone(), m)?;
+            let kwargs = kwargs_dict(&a.kw, m)?;
+            if !kwargs.is_empty() {
+                ops::dict_merge(d, kwargs, m)?;
             }
             Ok(Val::None)
         }
@@ -2091,12 +2161,15 @@ fn dict_method(
         }
         "copy" => {
             a.count(0, 0)?;
-            Ok(Val::dict(d.borrow().clone()))
+            let copy = Val::dict(Vec::new());
+            if let Val::Dict(c) = &copy {
+                ops::dict_merge(c, d.borrow().clone(), m)?;
+            }
+            Ok(copy)
         }
         _ => {
             a.count(0, 0)?;
-            let old = std::mem::take(&mut *d.borrow_mut());
-            drop(old);
+            ops::dict_clear(d);
             Ok(Val::None)
         }
     }

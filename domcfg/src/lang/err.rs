@@ -69,6 +69,24 @@ impl PyErr {
     }
 }
 
+/// How much native stack the parser and the evaluator may use, measured from where they start.
+/// The nesting limits keep optimised builds far below this; the probe also protects unoptimised
+/// builds, whose frames are many times larger. Callers need a thread stack of at least twice
+/// this (Rust's test threads have 2 MiB, main threads 8 MiB).
+pub(crate) const STACK_BUDGET: usize = 768 << 10;
+
+/// The address of a local: where the native stack is now.
+#[inline(never)]
+pub(crate) fn stack_pos() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// Has the stack grown more than [`STACK_BUDGET`] since `base`?
+pub(crate) fn stack_exhausted(base: usize) -> bool {
+    base.abs_diff(stack_pos()) > STACK_BUDGET
+}
+
 /// Maps positions to [`Location`]s with the source line as snippet.
 pub(crate) struct SourceMap<'a> {
     pub file: &'a str,

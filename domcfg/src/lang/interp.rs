@@ -82,6 +82,7 @@ pub(crate) struct Interp<'a> {
     pub help: bool,
     frames: Vec<Frame>,
     nest: usize,
+    stack_base: usize,
 }
 
 impl<'a> Interp<'a> {
@@ -93,13 +94,14 @@ impl<'a> Interp<'a> {
             top: Scope::default(),
             help: false,
             frames: Vec::new(),
+            stack_base: super::err::stack_pos(),
             nest: 0,
         }
     }
 
     fn enter(&mut self) -> PyResult<()> {
         self.nest += 1;
-        if self.nest > MAX_NEST {
+        if self.nest > MAX_NEST || super::err::stack_exhausted(self.stack_base) {
             return Err(PyErr::new(
                 "RuntimeError",
                 "maximum recursion depth exceeded",
@@ -468,7 +470,7 @@ impl<'a> Interp<'a> {
             ExprKind::List(items) => Val::list(self.eval_all(items)?),
             ExprKind::Tuple(items) => Val::tuple(self.eval_all(items)?),
             ExprKind::Dict(items) => {
-                let d = Val::dict(Vec::new());
+                let d = Val::dict_presized(items.len().min(0xffff));
                 if let Val::Dict(dr) = &d {
                     for (k, v) in items {
                         let kv = self.eval(k)?;
@@ -557,6 +559,36 @@ impl<'a> Interp<'a> {
                     match a {
                         Arg::Pos(x) => pos_args.push(self.eval(x)?),
                         Arg::Kw(n, x) => kw_args.push((n.clone(), self.eval(x)?)),
+                        Arg::Star(x) => {
+                            let v = self.eval(x)?;
+                            let items =
+                                builtins::iterate(&v, &mut self.m).map_err(|err| err.at(x.pos))?;
+                            pos_args.extend(items);
+                        }
+                        Arg::StarStar(x) => {
+                            let v = self.eval(x)?;
+                            let Val::Dict(d) = &v else {
+                                return Err(PyErr::type_err(format!(
+                                    "argument after ** must be a mapping, not {}",
+                                    v.type_name()
+                                ))
+                                .at(x.pos));
+                            };
+                            for (k, val) in d.borrow().iter() {
+                                let Some(k) = k.as_str() else {
+                                    return Err(
+                                        PyErr::type_err("keywords must be strings").at(x.pos)
+                                    );
+                                };
+                                if kw_args.iter().any(|(n, _)| **n == *k) {
+                                    return Err(PyErr::type_err(format!(
+                                        "got multiple values for keyword argument '{k}'"
+                                    ))
+                                    .at(x.pos));
+                                }
+                                kw_args.push((Rc::from(k), val.clone()));
+                            }
+                        }
                     }
                 }
                 self.m.tick(1)?;

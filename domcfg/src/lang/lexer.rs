@@ -231,9 +231,7 @@ impl<'a> Lexer<'a> {
             }
         }
         let pos = self.pos();
-        if self.depth > 0 {
-            return Err(err(pos, "unexpected end of file: a bracket is not closed"));
-        }
+        // An unclosed bracket is reported by the parser, at the first token that does not fit.
         if !matches!(
             self.tokens.last().map(|t| &t.tok),
             None | Some(Tok::Newline) | Some(Tok::Dedent)

@@ -19,6 +19,7 @@ mod interp;
 mod lexer;
 mod ops;
 mod parser;
+mod pydict;
 mod strmethods;
 mod val;
 

@@ -200,28 +200,27 @@ fn seq_cmp(x: &[Val], y: &[Val], m: &mut Meter, depth: usize) -> PyResult<Orderi
     Ok(x.len().cmp(&y.len()))
 }
 
-/// Stable merge sort with a fallible comparison (no panics on inconsistent orders).
-pub(crate) fn sort(items: &mut Vec<Val>, reverse: bool, m: &mut Meter) -> PyResult<()> {
+/// Stable merge sort with a fallible comparison (no panics on inconsistent orders, and every
+/// comparison can charge the budget).
+pub(crate) fn sort_by<T: Clone>(
+    items: &mut Vec<T>,
+    mut cmp: impl FnMut(&T, &T) -> PyResult<Ordering>,
+) -> PyResult<()> {
     let n = items.len();
     if n < 2 {
         return Ok(());
     }
-    let mut src: Vec<Val> = std::mem::take(items);
+    let mut src: Vec<T> = std::mem::take(items);
     let mut width = 1;
     while width < n {
-        let mut dst: Vec<Val> = Vec::with_capacity(n);
+        let mut dst: Vec<T> = Vec::with_capacity(n);
         let mut start = 0;
         while start < n {
             let mid = (start + width).min(n);
             let end = (start + 2 * width).min(n);
             let (mut i, mut j) = (start, mid);
             while i < mid && j < end {
-                m.tick(1)?;
-                let mut o = cmp(&src[j], &src[i], m)?;
-                if reverse {
-                    o = o.reverse();
-                }
-                if o == Ordering::Less {
+                if cmp(&src[j], &src[i])? == Ordering::Less {
                     dst.push(src[j].clone());
                     j += 1;
                 } else {
@@ -413,6 +412,10 @@ pub(crate) fn str_repr(s: &str, out: &mut String) {
                 out.push(c);
             }
             c if (' '..'\x7f').contains(&c) => out.push(c),
+            c if (c as u32) < 0x100 => {
+                // `\xHH` escapes make characters below 256: show them as the byte they were.
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
             c => {
                 // A Python 2 str holds bytes: show each byte of the UTF-8 encoding.
                 let mut buf = [0u8; 4];
@@ -519,8 +522,35 @@ pub(crate) fn float_repr(f: f64) -> String {
 
 /// Python 2.7 `str(float)`: `%.12g`, with `.0` added to integral values.
 pub(crate) fn float_str(f: f64) -> String {
-    let mut s = fmt_g(f, 12, false, false);
-    if !s.contains(['.', 'e', 'n', 'i']) {
+    if let Some(s) = non_finite(f) {
+        return s;
+    }
+    // CPython's `format_float_short` with Py_DTSF_ADD_DOT_0 switches to exponent form one
+    // digit earlier than plain `%g`.
+    let x = if f == 0.0 {
+        0
+    } else {
+        let s = format!("{:.11e}", f);
+        s.split_once('e')
+            .and_then(|(_, e)| e.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let mut s = if !(-4..11).contains(&x) {
+        fmt_e(f, 11, false)
+    } else {
+        fmt_f(f, (11 - x).max(0) as usize)
+    };
+    let (mant, exp) = match s.find('e') {
+        Some(i) => (s[..i].to_string(), s[i..].to_string()),
+        None => (s.clone(), String::new()),
+    };
+    let mant = if mant.contains('.') {
+        mant.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        mant
+    };
+    s = mant + &exp;
+    if !s.contains(['.', 'e']) {
         s.push_str(".0");
     }
     s
@@ -918,20 +948,75 @@ pub(crate) fn dict_get(d: &super::val::DictRef, key: &Val, m: &mut Meter) -> PyR
     Ok(dict_index(&items, key, m)?.map(|i| items[i].1.clone()))
 }
 
+/// `d[key] = v` (PyDict_SetItem).
 pub(crate) fn dict_set(d: &super::val::DictRef, key: Val, v: Val, m: &mut Meter) -> PyResult<()> {
+    dict_store(d, key, v, m, true)
+}
+
+fn dict_store(
+    d: &super::val::DictRef,
+    key: Val,
+    v: Val,
+    m: &mut Meter,
+    resize_check: bool,
+) -> PyResult<()> {
     let idx = {
         let items = d.borrow().clone();
         dict_index(&items, &key, m)?
     };
-    let mut items = d.borrow_mut();
     match idx {
-        Some(i) if i < items.len() => items[i].1 = v,
-        _ => {
-            m.check_list(items.len() + 1)?;
-            items.push((key, v));
+        Some(i) => {
+            let old = {
+                let mut items = d.borrow_mut();
+                items
+                    .get_mut(i)
+                    .map(|slot| std::mem::replace(&mut slot.1, v))
+            };
+            drop(old);
+        }
+        None => {
+            let len = d.borrow().len();
+            m.check_list(len + 1)?;
+            m.work(len)?;
+            let h = super::pydict::hash(&key);
+            let mut t = d.1.borrow_mut();
+            let mut items = d.0.borrow_mut();
+            super::pydict::insert_new(&mut t, &mut items, h, (key, v), resize_check);
         }
     }
     Ok(())
+}
+
+/// `d.update(src)` / `dict(src)` / `d.copy()` (PyDict_Merge: presize once, then insert in the
+/// source's order).
+pub(crate) fn dict_merge(
+    d: &super::val::DictRef,
+    src: Vec<(Val, Val)>,
+    m: &mut Meter,
+) -> PyResult<()> {
+    {
+        let mut t = d.1.borrow_mut();
+        let mut items = d.0.borrow_mut();
+        super::pydict::merge_presize(&mut t, &mut items, src.len());
+    }
+    for (k, v) in src {
+        dict_store(d, k, v, m, false)?;
+    }
+    Ok(())
+}
+
+/// Remove the entry at `idx` (its slot becomes a dummy, as in CPython).
+pub(crate) fn dict_remove(d: &super::val::DictRef, idx: usize) -> Option<(Val, Val)> {
+    let mut t = d.1.borrow_mut();
+    let mut items = d.0.borrow_mut();
+    super::pydict::remove(&mut t, &mut items, idx)
+}
+
+/// `d.clear()`.
+pub(crate) fn dict_clear(d: &super::val::DictRef) {
+    *d.1.borrow_mut() = super::pydict::Table::default();
+    let old = std::mem::take(&mut *d.0.borrow_mut());
+    drop(old);
 }
 
 /// Normalise a Python index against a length.
@@ -1086,10 +1171,11 @@ fn format_one(conv: char, spec: &Spec, v: &Val, m: &mut Meter) -> PyResult<Strin
         }
         'x' | 'X' | 'o' => {
             let i = match v {
-                Val::Float(_) => {
-                    return Err(PyErr::type_err(format!(
-                        "%{conv} format: an integer is required, not float"
-                    )));
+                Val::Float(f) => {
+                    if !f.is_finite() || f.abs() >= 9.2e18 {
+                        return Err(PyErr::overflow());
+                    }
+                    f.trunc() as i64
                 }
                 _ => v.as_int().ok_or_else(|| number_required(conv, v))?,
             };

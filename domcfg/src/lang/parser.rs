@@ -10,7 +10,7 @@ use super::lexer::{Tok, Token};
 
 /// The deepest nesting of expressions and blocks the parser accepts (CPython 2's own parser
 /// gives up around 100 nested parentheses).
-pub(crate) const MAX_NESTING: usize = 100;
+pub(crate) const MAX_NESTING: usize = 200;
 
 const KEYWORDS: &[&str] = &[
     "and", "as", "assert", "break", "class", "continue", "def", "del", "elif", "else", "except",
@@ -19,6 +19,7 @@ const KEYWORDS: &[&str] = &[
 ];
 
 struct Parser {
+    stack_base: usize,
     toks: Vec<Token>,
     i: usize,
     depth: usize,
@@ -32,6 +33,7 @@ fn syntax(pos: Pos, msg: impl Into<String>) -> PyErr {
 
 pub(crate) fn parse(toks: Vec<Token>) -> PyResult<Vec<Stmt>> {
     let mut p = Parser {
+        stack_base: super::err::stack_pos(),
         toks,
         i: 0,
         depth: 0,
@@ -140,10 +142,10 @@ impl Parser {
     }
     fn enter(&mut self) -> PyResult<()> {
         self.depth += 1;
-        if self.depth > MAX_NESTING {
+        if self.depth > MAX_NESTING || super::err::stack_exhausted(self.stack_base) {
             return Err(syntax(
                 self.pos(),
-                format!("too deeply nested (limit {MAX_NESTING} levels)"),
+                "too deeply nested (brackets, operators or blocks)",
             ));
         }
         Ok(())
@@ -867,7 +869,8 @@ impl Parser {
 
     fn trailers(&mut self, e: &mut Expr) -> PyResult<()> {
         loop {
-            let pos = self.pos();
+            // Calls, subscripts and attributes are located at the start of the whole primary.
+            let pos = e.pos;
             let kind = if self.eat_op("(") {
                 self.enter()?;
                 let args = self.arglist()?;
@@ -894,10 +897,11 @@ impl Parser {
         let mut seen_kw = false;
         while !self.is_op(")") {
             let pos = self.pos();
-            if self.is_op("*") || self.is_op("**") {
-                return Err(PyErr::unsupported("'*args' or '**kwargs' in a call").at(pos));
-            }
-            if let (Tok::Name(n), Tok::Op("=")) = (self.peek(), self.peek_at(1)) {
+            if self.eat_op("*") {
+                args.push(Arg::Star(self.test()?));
+            } else if self.eat_op("**") {
+                args.push(Arg::StarStar(self.test()?));
+            } else if let (Tok::Name(n), Tok::Op("=")) = (self.peek(), self.peek_at(1)) {
                 if KEYWORDS.contains(&n.as_str()) {
                     return Err(self.unexpected());
                 }
@@ -1251,7 +1255,9 @@ fn collect_bound(body: &[Stmt], out: &mut Vec<Rc<str>>) {
                 expr(f, out);
                 for a in args {
                     match a {
-                        Arg::Pos(e) | Arg::Kw(_, e) => expr(e, out),
+                        Arg::Pos(e) | Arg::Kw(_, e) | Arg::Star(e) | Arg::StarStar(e) => {
+                            expr(e, out)
+                        }
                     }
                 }
             }

@@ -53,7 +53,10 @@ pub(crate) struct ListObj(pub RefCell<Vec<Val>>);
 pub(crate) struct TupleObj(pub Vec<Val>);
 /// A dict's entries, in insertion order.
 #[derive(Debug, Default)]
-pub(crate) struct DictObj(pub RefCell<Vec<(Val, Val)>>);
+pub(crate) struct DictObj(
+    pub RefCell<Vec<(Val, Val)>>,
+    pub RefCell<super::pydict::Table>,
+);
 
 impl std::ops::Deref for ListObj {
     type Target = RefCell<Vec<Val>>;
@@ -191,8 +194,25 @@ impl Val {
     pub fn tuple(v: Vec<Val>) -> Val {
         Val::Tuple(Rc::new(TupleObj(v)))
     }
+    /// An empty dict for a display of `n` items (`{...}` presizes as CPython did).
+    pub fn dict_presized(n: usize) -> Val {
+        Val::Dict(Rc::new(DictObj(
+            RefCell::new(Vec::new()),
+            RefCell::new(super::pydict::Table::presized(n)),
+        )))
+    }
+    /// A dict of distinct keys, inserted in order.
     pub fn dict(v: Vec<(Val, Val)>) -> Val {
-        Val::Dict(Rc::new(DictObj(RefCell::new(v))))
+        let d = Rc::new(DictObj::default());
+        {
+            let mut t = d.1.borrow_mut();
+            let mut entries = d.0.borrow_mut();
+            for (k, v) in v {
+                let h = super::pydict::hash(&k);
+                super::pydict::insert_new(&mut t, &mut entries, h, (k, v), true);
+            }
+        }
+        Val::Dict(d)
     }
 
     pub fn type_name(&self) -> &'static str {
