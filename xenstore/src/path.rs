@@ -2,8 +2,8 @@
 //!
 //! Rules from `docs/misc/xenstore.txt` and xenstored's `is_valid_nodename`: characters
 //! `[A-Za-z0-9-/_@]`, no empty path, no `//`, no trailing `/` (except the root `/`), at most
-//! [`ABS_PATH_MAX`](crate::wire::ABS_PATH_MAX) bytes for an absolute path and
-//! [`REL_PATH_MAX`](crate::wire::REL_PATH_MAX) for a relative one (relative paths are resolved
+//! [`ABS_PATH_MAX`] bytes for an absolute path and
+//! [`REL_PATH_MAX`] for a relative one (relative paths are resolved
 //! by xenstored against the caller domain's home, `/local/domain/<domid>`). Watch paths such as
 //! `@releaseDomain` or `@releaseDomain/5` pass the same rules.
 
