@@ -5,6 +5,7 @@ mod cmd;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use xm::xen::ControlError;
 
 #[derive(Parser)]
 #[command(name = "xm", about = "Xen domain management (xm-compatible)", version)]
@@ -16,6 +17,25 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Create(cmd::create::CreateArgs),
+    /// List information about all/some domains.
+    List(cmd::list::ListArgs),
+    /// Terminate a domain immediately.
+    Destroy(DomainArg),
+    /// Pause execution of a domain.
+    Pause(DomainArg),
+    /// Unpause a paused domain.
+    Unpause(DomainArg),
+    /// Convert a domain name to domain id.
+    Domid(DomainArg),
+    /// Convert a domain id to domain name.
+    Domname(DomainArg),
+}
+
+/// A domain, by name or numeric id.
+#[derive(clap::Args)]
+struct DomainArg {
+    #[arg(value_name = "Domain")]
+    domain: String,
 }
 
 fn main() -> ExitCode {
@@ -33,12 +53,22 @@ fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Create(args) => cmd::create::run(args),
+        Command::List(args) => cmd::list::run(args).map_err(Into::into),
+        Command::Destroy(d) => cmd::domain::destroy(&d.domain).map_err(Into::into),
+        Command::Pause(d) => cmd::domain::pause(&d.domain).map_err(Into::into),
+        Command::Unpause(d) => cmd::domain::unpause(&d.domain).map_err(Into::into),
+        Command::Domid(d) => cmd::domain::domid(&d.domain).map_err(Into::into),
+        Command::Domname(d) => cmd::domain::domname(&d.domain).map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("Error: {e}");
-            ExitCode::from(1)
+            // xm exited with xend's fault code: 3 for an unknown domain, 1 otherwise.
+            match e.downcast_ref::<ControlError>() {
+                Some(ControlError::NoSuchDomain(_)) => ExitCode::from(3),
+                _ => ExitCode::from(1),
+            }
         }
     }
 }

@@ -9,6 +9,8 @@ use domcfg::lang::{Limits, RealHost};
 use domcfg::load::{self, DEFAULT_SEARCH_PATH, LoadRequest};
 use domcfg::options::Options;
 use domcfg::sxp;
+use xm::xen::Host;
+use xm::xen::create::{self, DomainPlan};
 
 /// The config name when none is given, as in xm.
 const DEFAULT_CONFIG: &str = "xmdefconfig";
@@ -124,7 +126,16 @@ pub fn run(args: &CreateArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    bail!("creating domains is not implemented yet")
+    if args.console_autoconnect {
+        bail!("-c (attach to the console) is not supported yet; use -n or create without -c");
+    }
+    let plan = DomainPlan::from_config(&loaded.config)?;
+    let host = Host::open()?;
+    let created = create::create(&host, &plan, args.paused)?;
+    if !args.quiet {
+        println!("Started domain {} (id={})", created.name, created.domid);
+    }
+    Ok(())
 }
 
 /// `-F FILE`: an SXP config, used as it is (xm read its first expression and skipped the
@@ -143,7 +154,16 @@ fn run_sxp_config(args: &CreateArgs, file: &str) -> anyhow::Result<()> {
         print!("{}", sxp::render(&config));
         return Ok(());
     }
-    bail!("creating domains is not implemented yet")
+    if args.console_autoconnect {
+        bail!("-c (attach to the console) is not supported yet; use -n or create without -c");
+    }
+    let plan = DomainPlan::from_config(&loaded.config)?;
+    let host = Host::open()?;
+    let created = create::create(&host, &plan, args.paused)?;
+    if !args.quiet {
+        println!("Started domain {} (id={})", created.name, created.domid);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

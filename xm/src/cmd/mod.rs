@@ -1,3 +1,5 @@
 //! One module per `xm` command family; `main.rs` maps the clap table onto them.
 
 pub mod create;
+pub mod domain;
+pub mod list;
