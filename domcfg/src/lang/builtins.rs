@@ -531,10 +531,12 @@ pub(crate) fn set_item(o: &Val, k: Val, v: Val, m: &mut Meter) -> PyResult<()> {
         Val::List(l) => {
             let len = l.borrow().len();
             let i = ops::seq_index(index_int(&k, "list")?, len, "list assignment")?;
-            let mut l = l.borrow_mut();
-            if i < l.len() {
-                l[i] = v;
-            }
+            m.mutated_list(l);
+            let old = {
+                let mut l = l.borrow_mut();
+                l.get_mut(i).map(|slot| std::mem::replace(slot, v))
+            };
+            drop(old);
             Ok(())
         }
         Val::Dict(d) => ops::dict_set(d, k, v, m),
@@ -636,6 +638,16 @@ struct Args {
 }
 
 impl Args {
+    /// Positional argument `i` (a keyword cannot stand in for it).
+    fn p(&self, i: usize) -> PyResult<&Val> {
+        self.pos.get(i).ok_or_else(|| {
+            PyErr::type_err(format!(
+                "{}() requires positional argument {}",
+                self.fname,
+                i + 1
+            ))
+        })
+    }
     fn count(&self, min: usize, max: usize) -> PyResult<()> {
         let n = self.pos.len() + self.kw.len();
         if n < min || n > max {
@@ -866,7 +878,7 @@ fn make_range(a: &Args, m: &mut Meter) -> PyResult<Val> {
 fn min_max(it: &mut Interp, a: &Args, want_max: bool) -> PyResult<Val> {
     a.check_kw(&[])?;
     let items = if a.pos.len() == 1 {
-        iterate(&a.pos[0], &mut it.m)?
+        iterate(a.p(0)?, &mut it.m)?
     } else {
         a.pos.clone()
     };
@@ -976,12 +988,12 @@ pub(crate) fn call_builtin(
         "repr" => {
             a.no_kw()?;
             a.count(1, 1)?;
-            Ok(Val::string(ops::repr(&a.pos[0], m)?))
+            Ok(Val::string(ops::repr(a.p(0)?, m)?))
         }
         "len" => {
             a.no_kw()?;
             a.count(1, 1)?;
-            let n = match &a.pos[0] {
+            let n = match a.p(0)? {
                 Val::Str(s) | Val::Unicode(s) => {
                     m.work(s.len())?;
                     char_count(s)
@@ -1074,7 +1086,7 @@ pub(crate) fn call_builtin(
         "abs" => {
             a.no_kw()?;
             a.count(1, 1)?;
-            match &a.pos[0] {
+            match a.p(0)? {
                 Val::Float(f) => Ok(Val::Float(f.abs())),
                 Val::Long(i) => Ok(Val::Long(i.checked_abs().ok_or_else(PyErr::overflow)?)),
                 v => match v.as_int() {
@@ -1094,20 +1106,20 @@ pub(crate) fn call_builtin(
         "callable" => {
             a.count(1, 1)?;
             Ok(Val::Bool(matches!(
-                a.pos[0],
+                a.p(0)?,
                 Val::Func(_) | Val::Builtin(_) | Val::Method(_) | Val::ExcClass(_)
             )))
         }
         "isinstance" => {
             a.no_kw()?;
             a.count(2, 2)?;
-            Ok(Val::Bool(type_matches(&a.pos[0], &a.pos[1])?))
+            Ok(Val::Bool(type_matches(a.p(0)?, a.p(1)?)?))
         }
         "enumerate" => {
             a.check_kw(&["start"])?;
             a.count(1, 2)?;
             let start = a.opt_int(1, "start")?.unwrap_or(0);
-            let items = iterate(&a.pos[0], m)?;
+            let items = iterate(a.p(0)?, m)?;
             let mut out = Vec::with_capacity(items.len());
             for (i, v) in items.into_iter().enumerate() {
                 let idx = start.checked_add(i as i64).ok_or_else(PyErr::overflow)?;
@@ -1139,14 +1151,14 @@ pub(crate) fn call_builtin(
                     "sum() can't sum strings [use ''.join(seq) instead]",
                 ));
             }
-            for v in iterate(&a.pos[0], m)? {
+            for v in iterate(a.p(0)?, m)? {
                 acc = ops::binary(super::ast::BinOp::Add, &acc, &v, m)?;
             }
             Ok(acc)
         }
         "any" | "all" => {
             a.count(1, 1)?;
-            let items = iterate(&a.pos[0], m)?;
+            let items = iterate(a.p(0)?, m)?;
             Ok(Val::Bool(if name == "any" {
                 items.iter().any(|v| v.truthy())
             } else {
@@ -1155,7 +1167,7 @@ pub(crate) fn call_builtin(
         }
         "cmp" => {
             a.count(2, 2)?;
-            Ok(Val::Int(match ops::cmp(&a.pos[0], &a.pos[1], m)? {
+            Ok(Val::Int(match ops::cmp(a.p(0)?, a.p(1)?, m)? {
                 std::cmp::Ordering::Less => -1,
                 std::cmp::Ordering::Equal => 0,
                 std::cmp::Ordering::Greater => 1,
@@ -1188,7 +1200,7 @@ pub(crate) fn call_builtin(
             let i = a.int_arg(0, "")?;
             let sign = if i < 0 { "-" } else { "" };
             let u = i.unsigned_abs();
-            let long = if matches!(a.pos[0], Val::Long(_)) {
+            let long = if matches!(a.p(0)?, Val::Long(_)) {
                 "L"
             } else {
                 ""
@@ -1203,7 +1215,7 @@ pub(crate) fn call_builtin(
         }
         "round" => {
             a.count(1, 2)?;
-            let f = to_float(&a.pos[0])?;
+            let f = to_float(a.p(0)?)?;
             let nd = a.opt_int(1, "ndigits")?.unwrap_or(0).clamp(-308, 308);
             let p = 10f64.powi(nd as i32);
             let r = if nd >= 0 {
@@ -1216,8 +1228,8 @@ pub(crate) fn call_builtin(
         "map" | "filter" => {
             a.no_kw()?;
             a.count(2, 2)?;
-            let f = a.pos[0].clone();
-            let items = iterate(&a.pos[1], m)?;
+            let f = a.p(0)?.clone();
+            let items = iterate(a.p(1)?, m)?;
             let mut out = Vec::with_capacity(items.len());
             for v in items {
                 if name == "filter" {
@@ -1244,7 +1256,7 @@ pub(crate) fn call_builtin(
         "divmod" | "pow" => {
             a.no_kw()?;
             a.count(2, 2)?;
-            let (x, y) = (&a.pos[0], &a.pos[1]);
+            let (x, y) = (a.p(0)?, a.p(1)?);
             if name == "pow" {
                 return ops::binary(super::ast::BinOp::Pow, x, y, m);
             }
@@ -1798,7 +1810,7 @@ pub(crate) fn call_method(
         Val::List(l) => list_method(it, l, name, &a),
         Val::Tuple(t) => {
             a.count(1, 1)?;
-            seq_search(&mut it.m, t, &a.pos[0], name, "tuple")
+            seq_search(&mut it.m, t, a.p(0)?, name, "tuple")
         }
         Val::Dict(d) => dict_method(&mut it.m, recv, d, name, &a),
         Val::Environ => {
@@ -1997,15 +2009,17 @@ fn list_method(it: &mut Interp, l: &super::val::ListRef, name: &str, a: &Args) -
             a.count(1, 1)?;
             let len = l.borrow().len();
             m.check_list(len + 1)?;
-            l.borrow_mut().push(a.pos[0].clone());
+            m.mutated_list(l);
+            l.borrow_mut().push(a.p(0)?.clone());
             Ok(Val::None)
         }
         "extend" => {
             a.no_kw()?;
             a.count(1, 1)?;
-            let items = iterate(&a.pos[0], m)?;
+            let items = iterate(a.p(0)?, m)?;
             let len = l.borrow().len();
             m.check_list_opt(len.checked_add(items.len()))?;
+            m.mutated_list(l);
             l.borrow_mut().extend(items);
             Ok(Val::None)
         }
@@ -2022,7 +2036,8 @@ fn list_method(it: &mut Interp, l: &super::val::ListRef, name: &str, a: &Args) -
             } else {
                 i.min(n)
             } as usize;
-            l.borrow_mut().insert(idx.min(len), a.pos[1].clone());
+            m.mutated_list(l);
+            l.borrow_mut().insert(idx.min(len), a.p(1)?.clone());
             Ok(Val::None)
         }
         "pop" => {
@@ -2040,12 +2055,12 @@ fn list_method(it: &mut Interp, l: &super::val::ListRef, name: &str, a: &Args) -
         "index" | "count" => {
             a.count(1, 1)?;
             let items = l.borrow().clone();
-            seq_search(m, &items, &a.pos[0], name, "list")
+            seq_search(m, &items, a.p(0)?, name, "list")
         }
         "remove" => {
             a.count(1, 1)?;
             let items = l.borrow().clone();
-            let Val::Int(i) = seq_search(m, &items, &a.pos[0], "index", "list")
+            let Val::Int(i) = seq_search(m, &items, a.p(0)?, "index", "list")
                 .map_err(|_| PyErr::value_err("list.remove(x): x not in list"))?
             else {
                 return Ok(Val::None);
@@ -2092,12 +2107,12 @@ fn dict_method(
         "get" => {
             a.no_kw()?;
             a.count(1, 2)?;
-            Ok(ops::dict_get(d, &a.pos[0], m)?
+            Ok(ops::dict_get(d, a.p(0)?, m)?
                 .unwrap_or_else(|| a.pos.get(1).cloned().unwrap_or(Val::None)))
         }
         "has_key" => {
             a.count(1, 1)?;
-            Ok(Val::Bool(ops::dict_get(d, &a.pos[0], m)?.is_some()))
+            Ok(Val::Bool(ops::dict_get(d, a.p(0)?, m)?.is_some()))
         }
         "keys" | "iterkeys" | "values" | "itervalues" | "items" | "iteritems" => {
             a.count(0, 0)?;
@@ -2138,23 +2153,25 @@ fn dict_method(
         }
         "pop" => {
             a.count(1, 2)?;
-            match ops::dict_get(d, &a.pos[0], m)? {
+            let key = a.p(0)?;
+            match ops::dict_get(d, key, m)? {
                 Some(v) => {
-                    del_item(recv, &a.pos[0], m)?;
+                    del_item(recv, key, m)?;
                     Ok(v)
                 }
-                None => a.pos.get(1).cloned().ok_or_else(|| {
-                    PyErr::new("KeyError", ops::repr(&a.pos[0], m).unwrap_or_default())
-                }),
+                None => match a.pos.get(1) {
+                    Some(default) => Ok(default.clone()),
+                    None => Err(PyErr::new("KeyError", ops::repr(key, m)?)),
+                },
             }
         }
         "setdefault" => {
             a.count(1, 2)?;
-            match ops::dict_get(d, &a.pos[0], m)? {
+            match ops::dict_get(d, a.p(0)?, m)? {
                 Some(v) => Ok(v),
                 None => {
                     let v = a.pos.get(1).cloned().unwrap_or(Val::None);
-                    ops::dict_set(d, a.pos[0].clone(), v.clone(), m)?;
+                    ops::dict_set(d, a.p(0)?.clone(), v.clone(), m)?;
                     Ok(v)
                 }
             }

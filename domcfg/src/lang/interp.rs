@@ -424,6 +424,7 @@ impl<'a> Interp<'a> {
             let len = l.borrow().len();
             self.m.check_list_opt(len.checked_add(items.len()))?;
             self.m.work(items.len())?;
+            self.m.mutated_list(l);
             l.borrow_mut().extend(items);
             return Ok(a.clone());
         }

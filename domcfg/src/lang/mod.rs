@@ -135,12 +135,7 @@ pub fn run_with_help(
     let tokens = lexer::tokenize(source, parser::MAX_NESTING).map_err(|e| map.error(&e))?;
     let program = parser::parse(tokens).map_err(|e| map.error(&e))?;
 
-    let meter = ops::Meter {
-        used: 0,
-        max_steps: limits.max_steps,
-        max_str: limits.max_str_len,
-        max_list: limits.max_list_len,
-    };
+    let meter = ops::Meter::new(limits.max_steps, limits.max_str_len, limits.max_list_len);
     let mut it = interp::Interp::new(meter, host, limits.max_depth);
     // xm's prelude, in the order it bound the names (opts.py, Opts.load).
     for (name, v) in vars {
@@ -158,17 +153,35 @@ pub fn run_with_help(
     it.top.set("xm_vars", Val::Vars(vars_obj.clone()));
     it.help = help;
 
-    it.exec_block(&program).map_err(|e| map.error(&e))?;
-
-    let mut out = Vec::new();
-    for (name, v) in std::mem::take(&mut it.top).into_vars() {
-        let value = v.to_value().map_err(|e| {
-            map.error(
-                &PyErr::new(e.kind, format!("variable '{name}': {}", e.msg))
-                    .at(err::Pos { line: 1, col: 1 }),
-            )
-        })?;
-        out.push((name.to_string(), value));
-    }
-    Ok(out)
+    let result = it
+        .exec_block(&program)
+        .map_err(|e| map.error(&e))
+        .and_then(|_| {
+            let mut out = Vec::new();
+            for (name, v) in std::mem::take(&mut it.top).into_vars() {
+                // xm ignored values that are not str/list/int/float: one that cannot be
+                // converted (nested too deeply, or containing itself) is just opaque. A list is
+                // an error.
+                let value = match v.to_value() {
+                    Err(_) if !matches!(v, Val::List(_)) => {
+                        Ok(Value::Opaque(v.type_name().to_string()))
+                    }
+                    r => r,
+                };
+                let value = value.map_err(|e| {
+                    map.error(
+                        &PyErr::new(e.kind, format!("variable '{name}': {}", e.msg))
+                            .at(err::Pos { line: 1, col: 1 }),
+                    )
+                })?;
+                out.push((name.to_string(), value));
+            }
+            Ok(out)
+        });
+    // Free everything the script built, including reference cycles.
+    drop(std::mem::take(&mut it.top));
+    let checks = std::mem::take(&mut *vars_obj.0.borrow_mut());
+    drop(checks);
+    it.m.break_cycles();
+    result
 }

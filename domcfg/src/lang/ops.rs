@@ -16,9 +16,63 @@ pub(crate) struct Meter {
     pub max_steps: u64,
     pub max_str: usize,
     pub max_list: usize,
+    /// Containers changed after their creation. Only these can be part of a reference cycle
+    /// (`a.append(a)`); [`Meter::break_cycles`] empties them when the run ends, so that a
+    /// long-lived process does not leak what a config built.
+    pub mutated_lists: Vec<std::rc::Weak<super::val::ListObj>>,
+    pub mutated_dicts: Vec<std::rc::Weak<super::val::DictObj>>,
 }
 
 impl Meter {
+    pub fn new(max_steps: u64, max_str: usize, max_list: usize) -> Meter {
+        Meter {
+            used: 0,
+            max_steps,
+            max_str,
+            max_list,
+            mutated_lists: Vec::new(),
+            mutated_dicts: Vec::new(),
+        }
+    }
+    pub fn mutated_list(&mut self, l: &super::val::ListRef) {
+        if !self
+            .mutated_lists
+            .last()
+            .is_some_and(|w| std::ptr::eq(w.as_ptr(), Rc::as_ptr(l)))
+        {
+            self.mutated_lists.push(Rc::downgrade(l));
+        }
+    }
+    pub fn mutated_dict(&mut self, d: &super::val::DictRef) {
+        if !self
+            .mutated_dicts
+            .last()
+            .is_some_and(|w| std::ptr::eq(w.as_ptr(), Rc::as_ptr(d)))
+        {
+            self.mutated_dicts.push(Rc::downgrade(d));
+        }
+    }
+    /// Empty every container that was changed during the run (see `mutated_lists`).
+    pub fn break_cycles(&mut self) {
+        for w in std::mem::take(&mut self.mutated_lists) {
+            if let Some(l) = w.upgrade() {
+                let items = l
+                    .try_borrow_mut()
+                    .map(|mut v| std::mem::take(&mut *v))
+                    .unwrap_or_default();
+                drop(items);
+            }
+        }
+        for w in std::mem::take(&mut self.mutated_dicts) {
+            if let Some(d) = w.upgrade() {
+                let items =
+                    d.0.try_borrow_mut()
+                        .map(|mut v| std::mem::take(&mut *v))
+                        .unwrap_or_default();
+                drop(items);
+            }
+        }
+    }
     pub fn tick(&mut self, n: u64) -> PyResult<()> {
         self.used = self.used.saturating_add(n);
         if self.used > self.max_steps {
@@ -960,6 +1014,7 @@ fn dict_store(
     m: &mut Meter,
     resize_check: bool,
 ) -> PyResult<()> {
+    m.mutated_dict(d);
     let idx = {
         let items = d.borrow().clone();
         dict_index(&items, &key, m)?
