@@ -40,6 +40,9 @@ struct Inner {
     next_req_id: AtomicU32,
     path: PathBuf,
     reader: Option<std::thread::JoinHandle<()>>,
+    /// Held for the whole of each request on the xenbus device, which allows one request in
+    /// flight per open file (see [`transport`]).
+    device_turn: Option<Mutex<()>>,
 }
 
 /// State shared with the reader thread.
@@ -145,6 +148,7 @@ impl Xs {
             writer,
             path,
         } = conn;
+        let device_turn = (writer.kind() == Kind::Device).then(|| Mutex::new(()));
         let shared = Arc::new(Shared::default());
         let for_reader = Arc::clone(&shared);
         let reader = std::thread::Builder::new()
@@ -160,6 +164,7 @@ impl Xs {
                 next_req_id: AtomicU32::new(1),
                 path,
                 reader: Some(reader),
+                device_turn,
             }),
         })
     }
@@ -193,7 +198,8 @@ impl Xs {
 
     /// Many `READ`s pipelined on this connection: all requests are sent before the replies are
     /// collected (in windows of 128), so N reads cost about one round trip per window instead
-    /// of N. Results are in the order of `paths`; each fails or succeeds on its own.
+    /// of N. Results are in the order of `paths`; each fails or succeeds on its own. On the
+    /// xenbus device, which takes one request at a time, the reads are serial.
     pub fn read_many<P: AsRef<str>>(&self, paths: &[P]) -> Vec<Result<Vec<u8>>> {
         self.inner.read_many(0, paths)
     }
@@ -682,6 +688,10 @@ impl Inner {
 
     fn call(&self, req: Request<'_>) -> Result<Vec<u8>> {
         Inner::check_size(&req)?;
+        let _turn = self
+            .device_turn
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
         let rx = self.submit(std::slice::from_ref(&req))?.pop();
         let rx = rx.ok_or_else(|| self.shared.disconnected())?;
         self.finish(rx, req.op, req.what)
@@ -716,7 +726,12 @@ impl Inner {
             .map(|p| validate(p.as_ref()).err().map(Err))
             .collect();
         let todo: Vec<usize> = (0..paths.len()).filter(|i| out[*i].is_none()).collect();
-        for window in todo.chunks(PIPELINE_WINDOW) {
+        let window_len = if self.device_turn.is_some() {
+            1
+        } else {
+            PIPELINE_WINDOW
+        };
+        for window in todo.chunks(window_len) {
             let reqs: Vec<Request<'_>> = window
                 .iter()
                 .map(|i| {
@@ -731,6 +746,10 @@ impl Inner {
                 })
                 .collect();
             // A path passes validation only if short enough for its READ to fit.
+            let _turn = self
+                .device_turn
+                .as_ref()
+                .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
             match self.submit(&reqs) {
                 Ok(rxs) => {
                     for ((i, rx), r) in window.iter().zip(rxs).zip(&reqs) {

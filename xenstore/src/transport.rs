@@ -1,10 +1,16 @@
 //! Where the connection to xenstored comes from: its unix socket, or the xenbus character
 //! device, found the way libxenstore's `xs_open()` looks for them.
 //!
-//! Both are plain byte streams carrying [`wire`](crate::wire) messages. One difference matters:
-//! the Linux xenbus device takes exactly one message per `write()` (it discards what follows a
-//! complete message in the same write), so [`Writer::send`] writes the device message by
-//! message, while the socket gets a batch in a single write.
+//! Both are plain byte streams carrying [`wire`](crate::wire) messages. Two differences matter,
+//! both from how Linux's xenbus device (`drivers/xen/xenbus/xenbus_dev_frontend.c`) works:
+//! - it takes exactly one message per `write()` (it discards what follows a complete message in
+//!   the same write), so [`Writer::send`] writes the device message by message, while the
+//!   socket gets a batch in a single write;
+//! - it queues a request for xenstored with its payload still in the open file's one message
+//!   buffer, which the next `write()` overwrites; so only one request may be in flight per open
+//!   device, and the client waits for each reply before sending the next request there (seen
+//!   in the lab: pipelined READs on the device got the wrong paths' answers). On the socket,
+//!   requests are pipelined.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
