@@ -16,6 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Attach to <Domain>'s console.
+    Console(cmd::console::ConsoleArgs),
     Create(cmd::create::CreateArgs),
     /// List information about all/some domains.
     List(cmd::list::ListArgs),
@@ -52,6 +54,11 @@ fn main() -> ExitCode {
         }
     };
     let result = match &cli.command {
+        Command::Console(args) => match cmd::console::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::from(1),
+            Err(e) => Err(e.into()),
+        },
         Command::Create(args) => cmd::create::run(args),
         Command::List(args) => cmd::list::run(args).map_err(Into::into),
         Command::Destroy(d) => cmd::domain::destroy(&d.domain).map_err(Into::into),

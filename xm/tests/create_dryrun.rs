@@ -122,10 +122,14 @@ fn errors_are_xms_and_exit_1() {
         "{err}"
     );
 
+    // A real create checks what the control layer can build before touching the hypervisor.
     let (_, err, rc) = xm(&["create", "ce.ngc6475"]);
     assert_eq!(
         (err.as_str(), rc),
-        ("Error: creating domains is not implemented yet\n", 1)
+        (
+            "Error: bootloader configs (pygrub) are not supported yet: give kernel= and ramdisk=\n",
+            1
+        )
     );
 }
 

@@ -10,6 +10,7 @@ use domcfg::load::{self, DEFAULT_SEARCH_PATH, LoadRequest};
 use domcfg::options::Options;
 use domcfg::sxp;
 use xm::xen::Host;
+use xm::xen::console::{Console, ESCAPE};
 use xm::xen::create::{self, DomainPlan};
 
 /// The config name when none is given, as in xm.
@@ -126,15 +127,35 @@ pub fn run(args: &CreateArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    if args.console_autoconnect {
-        bail!("-c (attach to the console) is not supported yet; use -n or create without -c");
-    }
-    let plan = DomainPlan::from_config(&loaded.config)?;
+    start(args, &DomainPlan::from_config(&loaded.config)?)
+}
+
+/// Builds the domain; with `-c`, builds it paused, attaches to its pty and only then unpauses
+/// it, so no boot output is lost.
+fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
     let host = Host::open()?;
-    let created = create::create(&host, &plan, args.paused)?;
+    if !args.console_autoconnect {
+        let created = create::create(&host, plan, args.paused)?;
+        if !args.quiet {
+            println!("Started domain {} (id={})", created.name, created.domid);
+        }
+        return Ok(());
+    }
+    let created = create::create(&host, plan, true)?;
+    let console = match Console::open(&host.xs, created.domid) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = host.destroy(created.domid);
+            return Err(e.into());
+        }
+    };
     if !args.quiet {
         println!("Started domain {} (id={})", created.name, created.domid);
     }
+    if !args.paused {
+        host.unpause(created.domid)?;
+    }
+    console.run(ESCAPE).context("console")?;
     Ok(())
 }
 
@@ -154,16 +175,7 @@ fn run_sxp_config(args: &CreateArgs, file: &str) -> anyhow::Result<()> {
         print!("{}", sxp::render(&config));
         return Ok(());
     }
-    if args.console_autoconnect {
-        bail!("-c (attach to the console) is not supported yet; use -n or create without -c");
-    }
-    let plan = DomainPlan::from_config(&loaded.config)?;
-    let host = Host::open()?;
-    let created = create::create(&host, &plan, args.paused)?;
-    if !args.quiet {
-        println!("Started domain {} (id={})", created.name, created.domid);
-    }
-    Ok(())
+    bail!("creating a domain from an SXP config (-F) is not supported yet; use -n to print it")
 }
 
 #[cfg(test)]

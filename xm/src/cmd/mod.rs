@@ -1,5 +1,6 @@
 //! One module per `xm` command family; `main.rs` maps the clap table onto them.
 
+pub mod console;
 pub mod create;
 pub mod domain;
 pub mod list;

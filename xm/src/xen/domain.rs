@@ -93,10 +93,10 @@ pub fn sort_by_name(rows: &mut [DomainSummary]) {
 /// Finds the domain a user named: a numeric id if the word is all digits and such a domain
 /// exists, otherwise an exact name match (xend's `domain_lookup_nr`).
 pub fn lookup<'a>(rows: &'a [DomainSummary], word: &str) -> Option<&'a DomainSummary> {
-    if let Ok(id) = word.parse::<DomId>() {
-        if let Some(d) = rows.iter().find(|d| d.domid == id) {
-            return Some(d);
-        }
+    if let Ok(id) = word.parse::<DomId>()
+        && let Some(d) = rows.iter().find(|d| d.domid == id)
+    {
+        return Some(d);
     }
     rows.iter().find(|d| d.name == word)
 }

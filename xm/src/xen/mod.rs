@@ -2,6 +2,7 @@
 //! [`xc`] is the only place with `unsafe`; [`layout`] says which xenstore nodes a domain gets;
 //! [`create`] builds a domain and undoes every step if one fails.
 
+pub mod console;
 pub mod create;
 pub mod domain;
 pub mod error;
