@@ -27,6 +27,15 @@ enum Command {
     Pause(DomainArg),
     /// Unpause a paused domain.
     Unpause(DomainArg),
+    /// Shutdown a domain.
+    Shutdown(cmd::shutdown::ShutdownArgs),
+    /// Reboot a domain.
+    Reboot(cmd::shutdown::RebootArgs),
+    /// Carry out a domain's on_poweroff/on_reboot/on_crash (started by `xm create`).
+    #[command(hide = true)]
+    Monitor {
+        domid: u32,
+    },
     /// Convert a domain name to domain id.
     Domid(DomainArg),
     /// Convert a domain id to domain name.
@@ -64,6 +73,9 @@ fn main() -> ExitCode {
         Command::Destroy(d) => cmd::domain::destroy(&d.domain).map_err(Into::into),
         Command::Pause(d) => cmd::domain::pause(&d.domain).map_err(Into::into),
         Command::Unpause(d) => cmd::domain::unpause(&d.domain).map_err(Into::into),
+        Command::Shutdown(args) => cmd::shutdown::shutdown(args),
+        Command::Reboot(args) => cmd::shutdown::reboot(args),
+        Command::Monitor { domid } => cmd::create::monitor(*domid).map_err(Into::into),
         Command::Domid(d) => cmd::domain::domid(&d.domain).map_err(Into::into),
         Command::Domname(d) => cmd::domain::domname(&d.domain).map_err(Into::into),
     };

@@ -136,12 +136,14 @@ fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
     let host = Host::open()?;
     if !args.console_autoconnect {
         let created = create::create(&host, plan, args.paused)?;
+        spawn_monitor(created.domid);
         if !args.quiet {
             println!("Started domain {} (id={})", created.name, created.domid);
         }
         return Ok(());
     }
     let created = create::create(&host, plan, true)?;
+    spawn_monitor(created.domid);
     let console = match Console::open(&host.xs, created.domid) {
         Ok(c) => c,
         Err(e) => {
@@ -157,6 +159,34 @@ fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
     }
     console.run(ESCAPE).context("console")?;
     Ok(())
+}
+
+/// Starts the domain's monitor: this binary again, detached (own process group, no stdio),
+/// so it outlives `xm create` and carries out the `on_*` actions. A create whose monitor cannot
+/// start still stands; the admin is told.
+fn spawn_monitor(domid: u32) {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let spawned = std::env::current_exe().and_then(|exe| {
+        Command::new(exe)
+            .args(["monitor", &domid.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+    });
+    if let Err(e) = spawned {
+        eprintln!(
+            "Warning: no monitor for domain {domid} (on_poweroff/on_reboot/on_crash will not run): {e}"
+        );
+    }
+}
+
+/// `xm monitor DOMID` (hidden): run the monitor until the domain is gone.
+pub fn monitor(domid: u32) -> Result<(), xm::xen::ControlError> {
+    let host = Host::open()?;
+    xm::xen::lifecycle::monitor(&host, domid)
 }
 
 /// `-F FILE`: an SXP config, used as it is (xm read its first expression and skipped the

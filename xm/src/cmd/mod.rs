@@ -4,3 +4,4 @@ pub mod console;
 pub mod create;
 pub mod domain;
 pub mod list;
+pub mod shutdown;

@@ -17,7 +17,9 @@ use super::xc::{CreateDomain, DomId, PvImage};
 const MAXMEM_SLACK_KIB: u64 = 1024;
 
 /// What to build: the control layer's view of a config (see `DomainPlan::from_config`).
-#[derive(Debug, Clone, PartialEq)]
+/// Stored as JSON at `/libxl/<domid>/xm-plan` (dom0-only) for the domain's monitor, which
+/// rebuilds the domain from it on reboot.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DomainPlan {
     pub name: String,
     /// `None`: a random (version 4) UUID.
@@ -227,6 +229,17 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         uuid,
         name: plan.name.clone(),
     })
+}
+
+/// Where a domain's [`DomainPlan`] is kept while it lives (dom0-only; removed with `/libxl/N`).
+pub fn plan_path(domid: DomId) -> String {
+    format!("/libxl/{domid}/xm-plan")
+}
+
+/// The plan a live domain was built from, if xm built it.
+pub fn stored_plan(host: &Host, domid: DomId) -> Option<DomainPlan> {
+    let json = host.xs.try_read(&plan_path(domid)).ok()??;
+    serde_json::from_slice(&json).ok()
 }
 
 /// Checks what can be checked before anything is allocated: a unique name, a readable kernel

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod host;
 pub mod layout;
+pub mod lifecycle;
 pub mod plan;
 pub mod xc;
 

@@ -1,0 +1,118 @@
+//! `xm shutdown`, `xm reboot` and the `on_*` actions carried out by xm's per-domain monitor, on
+//! the real Xen in the lab. Runs inside dom0 (tests/lab/run-tests); skipped elsewhere.
+
+use lab_tests::*;
+use std::time::Duration;
+
+const BOOT: Duration = Duration::from_secs(90);
+
+fn out(o: &std::process::Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+fn xm_start(g: &Guest, name: &str) -> Running {
+    let cfg = g.write_config();
+    let o = xm(&["create", "-q", &cfg.to_string_lossy()]);
+    assert!(o.status.success(), "{:?}", out(&o));
+    let r = Running::adopt(name);
+    r.wait_up(BOOT);
+    r
+}
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+#[test]
+fn shutdown_w_waits_until_the_domain_is_gone() {
+    require_lab!();
+    let name = unique_name("sdw");
+    let g = xm_start(&Guest::new(&name), &name);
+    let o = xm(&["shutdown", "-w", &name]);
+    let (stdout, stderr) = out(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert_eq!(stdout, format!("Domain {name} terminated\nAll domains terminated\n"));
+    // -w returns only once the domain no longer exists (xl's returns a moment before).
+    assert!(!domain_exists(&name), "domain still listed after xm shutdown -w");
+    drop(g);
+}
+
+#[test]
+fn shutdown_all_stops_every_guest_but_dom0() {
+    require_lab!();
+    let a = unique_name("sda");
+    let b = unique_name("sda");
+    let ga = xm_start(&Guest::new(&a), &a);
+    let gb = xm_start(&Guest::new(&b), &b);
+    let o = xm(&["shutdown", "-a", "-w"]);
+    let (stdout, stderr) = out(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stdout.contains(&format!("Domain {a} terminated\n")), "{stdout}");
+    assert!(stdout.contains(&format!("Domain {b} terminated\n")), "{stdout}");
+    assert!(stdout.ends_with("All domains terminated\n"), "{stdout}");
+    let list = xl_ok(&["list"]);
+    assert_eq!(list.lines().count(), 2, "only Domain-0 should remain:\n{list}");
+    drop((ga, gb));
+}
+
+#[test]
+fn reboot_w_restarts_the_guest_under_a_new_domid() {
+    require_lab!();
+    let name = unique_name("rbt");
+    let g = xm_start(&Guest::new(&name).cfg("on_reboot = 'restart'"), &name);
+    let old = g.domid().unwrap();
+    let o = xm(&["reboot", "-w", &name]);
+    let (stdout, stderr) = out(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert_eq!(stdout, format!("Domain {name} rebooted\nAll domains rebooted\n"));
+    let new = g.domid().expect("rebooted domain exists");
+    assert_ne!(old, new);
+    // The console log appends across the restart: the guest came up a second time.
+    wait_until(BOOT, "second boot marker", || (count(&g.console_text(), GUEST_UP) >= 2).then_some(()));
+}
+
+#[test]
+fn on_poweroff_preserve_keeps_the_stopped_domain() {
+    require_lab!();
+    let name = unique_name("prs");
+    let g = xm_start(&Guest::new(&name).cfg("on_poweroff = 'preserve'"), &name);
+    let o = xm(&["shutdown", &name]);
+    assert!(o.status.success(), "{:?}", out(&o));
+    let state = wait_until(Duration::from_secs(30), "shut-down state", || {
+        let (text, _) = out(&xm(&["list", &name]));
+        let state = text.lines().nth(1)?.split_whitespace().nth(4)?.to_string();
+        state.contains('s').then_some(state)
+    });
+    assert_eq!(state, "---s--");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(domain_exists(&name), "preserve must leave the domain in place");
+    assert!(xm(&["destroy", &name]).status.success());
+    g.wait_gone(Duration::from_secs(10));
+}
+
+#[test]
+fn on_crash_destroy_removes_a_crashed_guest() {
+    require_lab!();
+    let name = unique_name("crs");
+    // The guest panics on purpose once it is up.
+    let g = Guest::new(&name).cfg("on_crash = 'destroy'").cmd("echo c > /proc/sysrq-trigger");
+    let cfg = g.write_config();
+    let o = xm(&["create", "-q", &cfg.to_string_lossy()]);
+    assert!(o.status.success(), "{:?}", out(&o));
+    let r = Running::adopt(&name);
+    r.wait_gone(BOOT);
+    assert!(r.console_text().contains("sysrq"), "{}", r.console_text());
+}
+
+#[test]
+fn shutdown_argument_errors_are_xms() {
+    require_lab!();
+    let o = xm(&["shutdown", "-R", "-H", "Domain-0"]);
+    assert_eq!((o.status.code(), out(&o).1), (Some(1), "Error: Can't specify halt and reboot\n".into()));
+    let o = xm(&["shutdown"]);
+    assert_eq!((o.status.code(), out(&o).1), (Some(1), "Error: No domain parameter given\n".into()));
+    let o = xm(&["shutdown", "ghost"]);
+    assert_eq!(o.status.code(), Some(3));
+    let o = xm(&["shutdown", "Domain-0"]);
+    assert_eq!((o.status.code(), out(&o).1), (Some(1), "Error: Domain 0 cannot be shutdown\n".into()));
+}

@@ -1,0 +1,170 @@
+//! After creation: asking a guest to shut down or reboot (`control/shutdown`, as xend did),
+//! waiting for that to finish (`@releaseDomain` watches, not polling), and the per-domain
+//! monitor that carries out `on_poweroff` / `on_reboot` / `on_crash` when the guest stops — the
+//! job xend did, and that `xl create` leaves to a daemonized child.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use super::create::{self, DomainPlan};
+use super::domain::DomainSummary;
+use super::error::ControlError;
+use super::host::Host;
+use super::xc::{DomId, DomainInfo};
+
+/// What `xm shutdown` asks for; the word written to `control/shutdown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    Poweroff,
+    Reboot,
+    Halt,
+}
+
+impl Request {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Request::Poweroff => "poweroff",
+            Request::Reboot => "reboot",
+            Request::Halt => "halt",
+        }
+    }
+}
+
+/// Writes the request where the guest's PV `manage` driver watches for it.
+pub fn request(host: &Host, domid: DomId, req: Request) -> Result<(), ControlError> {
+    if domid == 0 {
+        return Err(ControlError::Unsupported(
+            "Domain 0 cannot be shutdown".to_string(),
+        ));
+    }
+    let info = host
+        .xc
+        .domain_info(domid)?
+        .ok_or_else(|| ControlError::NoSuchDomain(domid.to_string()))?;
+    if info.shutdown || info.dying {
+        return Err(ControlError::Unsupported(
+            "Domain cannot be shutdown".to_string(),
+        ));
+    }
+    host.xs.write(
+        &format!("/local/domain/{domid}/control/shutdown"),
+        req.as_str(),
+    )?;
+    Ok(())
+}
+
+/// How long `-w` waits for a rebooting domain to come back before giving up on it (xm: 30 s).
+pub const REBOOT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Waits until every domain in `doms` is gone, calling `done(name)` as each goes (xm's
+/// `wait_shutdown`). Woken by `@releaseDomain`; re-checks at least once a second.
+pub fn wait_terminated(
+    host: &Host,
+    doms: &[DomainSummary],
+    mut done: impl FnMut(&str),
+) -> Result<(), ControlError> {
+    let watch = host.xs.watch("@releaseDomain", "xm-shutdown-wait")?;
+    let mut waiting: BTreeMap<DomId, &str> =
+        doms.iter().map(|d| (d.domid, d.name.as_str())).collect();
+    while !waiting.is_empty() {
+        let alive: Vec<DomId> = host.xc.domain_list()?.iter().map(|i| i.domid).collect();
+        waiting.retain(|id, name| {
+            let gone = !alive.contains(id);
+            if gone {
+                done(name);
+            }
+            !gone
+        });
+        if !waiting.is_empty() {
+            watch.recv_timeout(Duration::from_secs(1))?;
+        }
+    }
+    Ok(())
+}
+
+/// Waits until each domain in `doms` runs again under a new domid (xm's `wait_reboot`);
+/// `done(name, rebooted)` reports each, `rebooted = false` if it did not come back in time.
+pub fn wait_rebooted(
+    host: &Host,
+    doms: &[DomainSummary],
+    mut done: impl FnMut(&str, bool),
+) -> Result<(), ControlError> {
+    let watch = host.xs.watch("@introduceDomain", "xm-reboot-wait")?;
+    let mut waiting: Vec<(&DomainSummary, Option<Instant>)> =
+        doms.iter().map(|d| (d, None)).collect();
+    while !waiting.is_empty() {
+        let now = host.domains()?;
+        waiting.retain_mut(|(d, missing_since)| {
+            match now.iter().find(|n| n.name == d.name) {
+                Some(n) if n.domid != d.domid => {
+                    done(&d.name, true);
+                    return false;
+                }
+                Some(_) => *missing_since = None,
+                None => {
+                    let since = *missing_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() > REBOOT_TIMEOUT {
+                        done(&d.name, false);
+                        return false;
+                    }
+                }
+            }
+            true
+        });
+        if !waiting.is_empty() {
+            watch.recv_timeout(Duration::from_secs(1))?;
+        }
+    }
+    Ok(())
+}
+
+/// What a stopped domain's config says to do, from the `SHUTDOWN_*` reason.
+fn action_for<'p>(plan: &'p DomainPlan, info: &DomainInfo) -> Option<&'p str> {
+    match info.shutdown_reason {
+        xenctrl_sys::SHUTDOWN_poweroff => Some(&plan.on_poweroff),
+        xenctrl_sys::SHUTDOWN_reboot => Some(&plan.on_reboot),
+        xenctrl_sys::SHUTDOWN_crash => Some(&plan.on_crash),
+        // A watchdog firing is a reboot that the guest did not ask for.
+        xenctrl_sys::SHUTDOWN_watchdog => Some(&plan.on_reboot),
+        // Suspend and soft reset belong to save/restore, which xm-rs does not do.
+        _ => None,
+    }
+}
+
+/// The per-domain monitor (`xm` re-executed as a detached child of `xm create`). Sleeps on
+/// `@releaseDomain`; when its domain stops, carries out the matching `on_*` action: `destroy`
+/// (and the coredump variants, without a dump), `restart` / `rename-restart` (destroy, then
+/// build again from the stored plan and keep watching the new domid), `preserve` (leave it,
+/// exit). Exits when the domain is gone.
+pub fn monitor(host: &Host, mut domid: DomId) -> Result<(), ControlError> {
+    let watch = host
+        .xs
+        .watch("@releaseDomain", &format!("xm-monitor-{domid}"))?;
+    let Some(mut plan) = create::stored_plan(host, domid) else {
+        return Err(ControlError::Unsupported(format!(
+            "domain {domid} has no stored xm plan"
+        )));
+    };
+    loop {
+        let Some(info) = host.xc.domain_info(domid)? else {
+            return Ok(());
+        };
+        if info.shutdown && !info.dying {
+            match action_for(&plan, &info) {
+                Some("preserve") | None => return Ok(()),
+                Some("restart") | Some("rename-restart") => {
+                    host.destroy(domid)?;
+                    let created = create::create(host, &plan, false)?;
+                    domid = created.domid;
+                    plan = create::stored_plan(host, domid).unwrap_or(plan);
+                    continue;
+                }
+                Some(_) => {
+                    host.destroy(domid)?;
+                    return Ok(());
+                }
+            }
+        }
+        watch.recv_timeout(Duration::from_secs(5))?;
+    }
+}
