@@ -792,8 +792,44 @@ impl Builder<'_> {
         Err(self.err(name, None, format!("Cannot find {what} \"{path}\"")))
     }
 
-    fn image(&mut self, ip: String, args: String) -> Result<Image, ConfigError> {
+    /// `builder`, or for an xl config that left it at xm's default, xl's `type`: `hvm` is
+    /// `builder = 'hvm'`; `pv` and `pvh` boot as `linux` (xm has no PVH mode, a warning
+    /// says so). xm ignored `type`; only xl's three values are read.
+    fn builder(&mut self) -> Result<String, ConfigError> {
         let builder = self.text("builder")?;
+        if builder != "linux" || self.opts.is_specified("builder") {
+            return Ok(builder);
+        }
+        Ok(match self.value("type") {
+            Value::Str(t) if t == "hvm" => "hvm".into(),
+            Value::Str(t) if t == "pvh" => {
+                self.warnings.push(
+                    "type = \"pvh\": xm has no PVH guests; the domain is built as PV (builder linux)"
+                        .into(),
+                );
+                builder
+            }
+            _ => builder,
+        })
+    }
+
+    /// xl's `cmdline` (the whole kernel command line) when neither `root` nor `extra` is set;
+    /// with either, xm's meaning wins (xm ignored `cmdline`) and a warning says so.
+    fn xl_cmdline(&mut self, root: String, args: String) -> Result<(String, String), ConfigError> {
+        if !self.truthy("cmdline") || !matches!(self.value("cmdline"), Value::Str(_)) {
+            return Ok((root, args));
+        }
+        if root.is_empty() && args.is_empty() {
+            return Ok((root, self.text("cmdline")?));
+        }
+        self.warnings.push(
+            "cmdline (xl's kernel command line) is ignored in favour of root and extra".into(),
+        );
+        Ok((root, args))
+    }
+
+    fn image(&mut self, ip: String, args: String) -> Result<Image, ConfigError> {
+        let builder = self.builder()?;
         if builder.is_empty() {
             return Err(self.err(
                 "builder",
@@ -809,6 +845,7 @@ impl Builder<'_> {
             .strip_prefix("root=")
             .map(str::to_string)
             .unwrap_or(root);
+        let (root, args) = self.xl_cmdline(root, args)?;
         let hvm = if builder == "hvm" {
             Some(self.hvm_settings())
         } else {
@@ -829,10 +866,22 @@ impl Builder<'_> {
             monitor_path: self.text("monitor_path")?,
             superpages: self.int_or("superpages", 0)?,
             vhpt: self.int_or("vhpt", 0)?,
-            tsc_mode: self.int_or("tsc_mode", 0)?,
+            tsc_mode: self.tsc_mode()?,
             nomigrate: self.int_or("nomigrate", 0)?,
             hvm,
         })
+    }
+
+    /// `tsc_mode`: xm's number, or (beyond xm, which rejected any string that was not a
+    /// number) xl's name for it, which libxl numbers the same way.
+    fn tsc_mode(&self) -> Result<i64, ConfigError> {
+        const XL_NAMES: [&str; 4] = ["default", "always_emulate", "native", "native_paravirt"];
+        if let Value::Str(name) = self.value("tsc_mode") {
+            if let Some(n) = XL_NAMES.iter().position(|n| n == name) {
+                return Ok(n as i64);
+            }
+        }
+        self.int_or("tsc_mode", 0)
     }
 
     fn hvm_settings(&self) -> HvmSettings {

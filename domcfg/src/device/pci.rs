@@ -24,7 +24,8 @@ pub struct PciDev {
     pub vdevfn: u16,
     /// The spec up to its first `,` (xend's key for hotplug), normalised for the dotted form.
     pub key: String,
-    /// `msitranslate` / `power_mgmt` options, in spec order.
+    /// `msitranslate` / `power_mgmt` options (and xl's `permissive`, `seize`,
+    /// `rdm_policy`), in spec order.
     pub opts: Vec<(String, String)>,
 }
 
@@ -53,9 +54,15 @@ impl PciDev {
         if let Some(text) = m.opts {
             for item in text.split(',').filter(|s| !s.is_empty()) {
                 let parts: Vec<&str> = item.split('=').collect();
+                let flag = |v: &str| matches!(v.to_lowercase().as_str(), "0" | "1" | "yes" | "no");
                 let valid = parts.len() == 2
-                    && matches!(parts[0], "msitranslate" | "power_mgmt")
-                    && matches!(parts[1].to_lowercase().as_str(), "0" | "1" | "yes" | "no");
+                    && match parts[0] {
+                        "msitranslate" | "power_mgmt" => flag(parts[1]),
+                        // Beyond xm 4.1: xl's options, so that xl configs load.
+                        "permissive" | "seize" => flag(parts[1]),
+                        "rdm_policy" => matches!(parts[1], "strict" | "relaxed"),
+                        _ => false,
+                    };
                 if !valid {
                     return Err(DeviceError::new(format!("Invalid pci option {item}: ")));
                 }
