@@ -876,10 +876,10 @@ impl Builder<'_> {
     /// number) xl's name for it, which libxl numbers the same way.
     fn tsc_mode(&self) -> Result<i64, ConfigError> {
         const XL_NAMES: [&str; 4] = ["default", "always_emulate", "native", "native_paravirt"];
-        if let Value::Str(name) = self.value("tsc_mode") {
-            if let Some(n) = XL_NAMES.iter().position(|n| n == name) {
-                return Ok(n as i64);
-            }
+        if let Value::Str(name) = self.value("tsc_mode")
+            && let Some(n) = XL_NAMES.iter().position(|n| n == name)
+        {
+            return Ok(n as i64);
         }
         self.int_or("tsc_mode", 0)
     }
@@ -1191,6 +1191,102 @@ mod tests {
         .unwrap();
         assert_eq!(c.image.args, "nfsroot=10.0.0.1:/export ro");
         assert!(build(vec![("nfs_root", s("/export"))]).is_err());
+    }
+
+    #[test]
+    fn xl_settings_that_xm_rejected_or_ignored() {
+        // tsc_mode by xl's name, numbered as xm numbered it.
+        assert_eq!(
+            build(vec![("tsc_mode", s("native"))])
+                .unwrap()
+                .image
+                .tsc_mode,
+            2
+        );
+        assert_eq!(
+            build(vec![("tsc_mode", s("default"))])
+                .unwrap()
+                .image
+                .tsc_mode,
+            0
+        );
+        assert_eq!(
+            build(vec![("tsc_mode", Value::Int(1))])
+                .unwrap()
+                .image
+                .tsc_mode,
+            1
+        );
+        assert!(build(vec![("tsc_mode", s("fast"))]).is_err());
+        // type = "hvm" when builder was left alone; an explicit builder wins.
+        let c = build(vec![("type", s("hvm"))]).unwrap();
+        assert_eq!(c.image.builder, "hvm");
+        assert!(c.image.hvm.is_some());
+        let c = build(vec![("type", s("hvm")), ("builder", s("hvm"))]).unwrap();
+        assert_eq!(c.image.builder, "hvm");
+        assert_eq!(
+            build(vec![("type", s("pv"))]).unwrap().image.builder,
+            "linux"
+        );
+        assert_eq!(
+            build(vec![("type", s("other"))]).unwrap().image.builder,
+            "linux"
+        );
+        let mut o = Options::new();
+        o.absorb_locals(vec![("type".into(), s("pvh"))]);
+        let b = DomainConfig::from_options(&o, &env(&|_| true, None)).unwrap();
+        assert_eq!(b.config.image.builder, "linux");
+        assert!(b.warnings[0].contains("PVH"), "{:?}", b.warnings);
+        // cmdline: the kernel command line, unless root or extra say otherwise.
+        let c = build(vec![("cmdline", s("root=/dev/xvda1 console=hvc0"))]).unwrap();
+        assert_eq!(
+            (c.image.root.as_str(), c.image.args.as_str()),
+            ("", "root=/dev/xvda1 console=hvc0")
+        );
+        let mut o = Options::new();
+        o.absorb_locals(vec![
+            ("cmdline".into(), s("ignored")),
+            ("extra".into(), s("ro")),
+        ]);
+        let b = DomainConfig::from_options(&o, &env(&|_| true, None)).unwrap();
+        assert_eq!(b.config.image.args, "ro");
+        assert!(b.warnings[0].contains("cmdline"), "{:?}", b.warnings);
+        // xl's disk syntax and pci options.
+        let c = build(vec![
+            (
+                "disk",
+                list(&["format=qcow2,vdev=xvda,access=rw,backendtype=qdisk,target=/i.q2"]),
+            ),
+            ("pci", list(&["0000:02:00.0,permissive=1"])),
+        ])
+        .unwrap();
+        assert_eq!(c.devices.disks[0].uname, "tap:qcow2:/i.q2");
+        assert_eq!(
+            c.devices.pci[0].opts,
+            [("permissive".to_string(), "1".to_string())]
+        );
+    }
+
+    #[test]
+    fn xl_disk_errors_point_at_the_spec() {
+        let source = SourceText {
+            file: "xl.cfg".into(),
+            text: "disk = [ 'vdev=xvda,target=/a',\n  '/b,raw,xvdb,rw,bogus=1' ]\n".into(),
+        };
+        let mut o = Options::new();
+        o.absorb_locals(vec![(
+            "disk".into(),
+            list(&["vdev=xvda,target=/a", "/b,raw,xvdb,rw,bogus=1"]),
+        )]);
+        let e = DomainConfig::from_options(&o, &env(&|_| true, Some(&source))).unwrap_err();
+        let ConfigError::At { loc, message } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!((loc.line, loc.col), (2, 4));
+        assert_eq!(
+            message,
+            "Invalid disk specifier: /b,raw,xvdb,rw,bogus=1 (unknown parameter: 'bogus=1')"
+        );
     }
 
     #[test]

@@ -893,6 +893,322 @@ mod tests {
         );
     }
 
+    fn xl(spec: &str) -> XlDisk {
+        let d = DiskSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+        d.xl.unwrap_or_else(|| panic!("{spec}: read as xm"))
+    }
+
+    fn xl_err(spec: &str) -> String {
+        DiskSpec::parse(spec).unwrap_err().to_string()
+    }
+
+    /// (target, format, vdev, access, cdrom)
+    fn summary(d: &XlDisk) -> (Option<&str>, DiskFormat, &str, DiskMode, bool) {
+        (
+            d.target.as_deref(),
+            d.format,
+            d.vdev.as_str(),
+            d.access,
+            d.devtype == XlDevType::Cdrom,
+        )
+    }
+
+    // The cases of Xen's tools/xl/check-xl-disk-parse that are one string.
+    #[test]
+    fn xl_equivalent_disk_forms() {
+        let want = (
+            Some("/dev/vg/guest-volume"),
+            DiskFormat::Raw,
+            "hda",
+            DiskMode::ReadWrite,
+            false,
+        );
+        for spec in [
+            "/dev/vg/guest-volume,,hda",
+            "/dev/vg/guest-volume,raw,hda,rw",
+            "format=raw, vdev=hda, access=rw, target=/dev/vg/guest-volume",
+        ] {
+            assert_eq!(summary(&xl(spec)), want, "{spec}");
+        }
+        // The deprecated form is xm's own syntax, read as xm.
+        assert!(
+            DiskSpec::parse("raw:/dev/vg/guest-volume,hda,w")
+                .unwrap()
+                .xl
+                .is_none()
+        );
+
+        let want = (
+            Some("/root/image.iso"),
+            DiskFormat::Raw,
+            "hdc",
+            DiskMode::ReadOnly,
+            true,
+        );
+        for spec in [
+            "/root/image.iso,,hdc,cdrom",
+            "/root/image.iso,,hdc,,cdrom",
+            "/root/image.iso,raw,hdc,devtype=cdrom",
+            "format=raw, vdev=hdc, access=ro, devtype=cdrom, target=/root/image.iso",
+        ] {
+            assert_eq!(summary(&xl(spec)), want, "{spec}");
+        }
+
+        let d = xl("backendtype=phy,vdev=xvdb,access=w,target=/dev/vg/guest-volume");
+        assert_eq!(d.backendtype, Some(XlBackendType::Phy));
+        assert_eq!(d.vdev, "xvdb");
+
+        // Empty CD-ROM drives.
+        for spec in [
+            "devtype=cdrom,,,hdc",
+            ",,hdc:cdrom,r",
+            "vdev=hdc,access=r,devtype=cdrom,target=",
+            ",empty,hdc:cdrom,r",
+        ] {
+            assert_eq!(
+                summary(&xl(spec)),
+                (Some(""), DiskFormat::Empty, "hdc", DiskMode::ReadOnly, true),
+                "{spec}"
+            );
+        }
+        for spec in [
+            "vdev=hdc,access=r,devtype=cdrom,format=empty",
+            "vdev=hdc,access=r,devtype=cdrom",
+        ] {
+            assert_eq!(
+                summary(&xl(spec)),
+                (None, DiskFormat::Empty, "hdc", DiskMode::ReadOnly, true),
+                "{spec}"
+            );
+        }
+
+        let d = xl(
+            "vdev=xvda,access=w,script=block-iscsi,target=iqn.2001-05.com.equallogic:0-8a0906-23fe93404",
+        );
+        assert_eq!(d.script.as_deref(), Some("block-iscsi"));
+        assert_eq!(
+            d.target.as_deref(),
+            Some("iqn.2001-05.com.equallogic:0-8a0906-23fe93404")
+        );
+        let d = xl(" discard, vdev=hda, target=/some/disk/image.raw");
+        assert_eq!(d.discard, Some(true));
+        let d = xl("cdrom,no-discard,vdev=hda,target=/some/disk/image.iso");
+        assert_eq!((d.discard, d.devtype), (Some(false), XlDevType::Cdrom));
+        assert_eq!(xl("trusted,vdev=hda,target=/x").trusted, Some(true));
+        assert_eq!(xl("untrusted,vdev=hda,target=/x").trusted, Some(false));
+    }
+
+    #[test]
+    fn xl_other_parameters_and_prefixes() {
+        let d = xl(
+            "direct-io-safe,colo,colo-host=10.0.0.2,colo-port=9000,colo-export=e,active-disk=/a,hidden-disk=/h,specification=virtio,backend=drv,vdev=xvda,target=/x",
+        );
+        assert!(d.direct_io_safe);
+        assert_eq!(d.colo, Some(true));
+        assert_eq!(d.colo_host.as_deref(), Some("10.0.0.2"));
+        assert_eq!(d.colo_port, Some(9000));
+        assert_eq!(d.colo_export.as_deref(), Some("e"));
+        assert_eq!(d.active_disk.as_deref(), Some("/a"));
+        assert_eq!(d.hidden_disk.as_deref(), Some("/h"));
+        assert_eq!(d.specification, Some(XlSpecification::Virtio));
+        assert_eq!(d.backend.as_deref(), Some("drv"));
+        assert_eq!(
+            DiskSpec::parse("backend=drv,vdev=xvda,target=/x")
+                .unwrap()
+                .backend
+                .as_deref(),
+            Some("drv")
+        );
+        // target= takes the rest, commas included.
+        assert_eq!(xl("vdev=xvda,target=/a,b").target.as_deref(), Some("/a,b"));
+        // ... but parameters that follow a path end it (libvirt writes target= first).
+        let d = xl("target=/var/lib/img,format=qed,backendtype=qdisk,vdev=hda,access=rw");
+        assert_eq!(
+            summary(&d),
+            (
+                Some("/var/lib/img"),
+                DiskFormat::Qed,
+                "hda",
+                DiskMode::ReadWrite,
+                false
+            )
+        );
+        // Deprecated prefixes: a format, a script, or ignored.
+        let d = xl("qcow2:/img.q2,xvda,w,discard");
+        assert_eq!(
+            (d.target.as_deref(), d.format, d.vdev.as_str()),
+            (Some("/img.q2"), DiskFormat::Qcow2, "xvda")
+        );
+        let d = xl("nbd:host 1234,xvda,w,discard");
+        assert_eq!(
+            (d.script.as_deref(), d.target.as_deref()),
+            (Some("block-nbd"), Some("host 1234"))
+        );
+        let d = xl("tap:aio:/img,xvda,w,trusted");
+        assert_eq!(
+            (d.target.as_deref(), d.format),
+            (Some("/img"), DiskFormat::Raw)
+        );
+        // A colon inside a positional value is not a prefix.
+        assert_eq!(
+            xl("rbd:pool/image,raw,xvda").target.as_deref(),
+            Some("rbd:pool/image")
+        );
+        // Access: r/ro/rw/w; the xm-only `w!` is not xl's.
+        assert_eq!(xl("/x,raw,xvda,ro").access, DiskMode::ReadOnly);
+        assert_eq!(xl("/x,raw,xvda,r").access, DiskMode::ReadOnly);
+        assert_eq!(xl("/x,raw,xvda,w").access, DiskMode::ReadWrite);
+        // libxl's dDISKpPART names.
+        let d = DiskSpec::parse("/x,raw,d0p1").unwrap();
+        assert_eq!(d.device_number(), Some((202 << 8) | 1));
+        let d = DiskSpec::parse("/x,raw,d16p0").unwrap();
+        assert_eq!(d.device_number(), Some((1 << 28) | (16 << 8)));
+    }
+
+    #[test]
+    fn xl_disks_map_to_xm_unames() {
+        let u = |spec: &str| {
+            let d = DiskSpec::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+            assert!(d.xl.is_some(), "{spec}");
+            let class = d.device_class();
+            (d.uname, d.vdev, d.mode.as_str(), class)
+        };
+        assert_eq!(
+            u("format=raw,vdev=hda,access=rw,backendtype=phy,target=/dev/HostVG/XenGuest2"),
+            ("phy:/dev/HostVG/XenGuest2".into(), "hda".into(), "w", "vbd")
+        );
+        assert_eq!(u("backendtype=phy,vdev=xvda,target=vg/lv").0, "phy:vg/lv");
+        assert_eq!(u("/dev/vg/lv,raw,xvda").0, "phy:/dev/vg/lv");
+        assert_eq!(u("/srv/img,raw,xvda").0, "file:/srv/img");
+        assert_eq!(
+            u("/srv/img,raw,xvda,backendtype=standalone").0,
+            "file:/srv/img"
+        );
+        assert_eq!(
+            u("/srv/img,raw,xvda,backendtype=qdisk"),
+            ("tap:aio:/srv/img".into(), "xvda".into(), "w", "tap")
+        );
+        assert_eq!(u("/srv/img,raw,xvda,backendtype=tap").0, "tap:aio:/srv/img");
+        assert_eq!(
+            u("/dev/vg/lv,raw,xvda,backendtype=qdisk").0,
+            "tap:aio:/dev/vg/lv"
+        );
+        assert_eq!(u("/srv/img,qcow2,xvda").0, "tap:qcow2:/srv/img");
+        assert_eq!(
+            u("/srv/img,qcow,xvda,backendtype=qdisk").0,
+            "tap:qcow:/srv/img"
+        );
+        assert_eq!(u("/srv/img,vhd,xvda").0, "tap:vhd:/srv/img");
+        assert_eq!(u("/srv/img,qed,xvda").0, "tap:qed:/srv/img");
+        assert_eq!(u("nbd:host 1234,xvda,w,discard").0, "nbd:host 1234");
+        assert_eq!(
+            u("script=/etc/xen/scripts/block-drbd,vdev=xvda,target=r0").0,
+            "drbd:r0"
+        );
+        assert_eq!(
+            u("/root/boot.iso,raw,hdc,r,backendtype=qdisk,devtype=cdrom"),
+            (
+                "tap:aio:/root/boot.iso".into(),
+                "hdc:cdrom".into(),
+                "r",
+                "tap"
+            )
+        );
+        // A CD-ROM is read-only even if written rw; an empty one has no uname.
+        assert_eq!(
+            u("/root/boot.iso,,hdc,rw,cdrom"),
+            ("file:/root/boot.iso".into(), "hdc:cdrom".into(), "r", "vbd")
+        );
+        assert_eq!(
+            u(",,hdc:cdrom,r"),
+            (String::new(), "hdc:cdrom".into(), "r", "vbd")
+        );
+        let d = DiskSpec::parse("vdev=hdc,devtype=cdrom").unwrap();
+        assert!(d.is_cdrom() && d.uname.is_empty() && d.params().is_none());
+        let d = DiskSpec::parse("/srv/img,qcow2,xvdb,ro").unwrap();
+        assert_eq!(
+            (d.params().as_deref(), d.tap_driver()),
+            (Some("/srv/img"), Some("qcow2"))
+        );
+        assert_eq!(d.device_number(), Some((202 << 8) + 16));
+    }
+
+    #[test]
+    fn xl_errors_name_the_spec_and_the_text() {
+        for (spec, why) in [
+            ("/x,foo,xvda,cdrom", "unknown value for format: 'foo'"),
+            ("/x,raw,xvda,x", "unknown value for access: 'x'"),
+            (
+                "/x,raw,xvda,w,extra",
+                "too many positional parameters: 'extra'",
+            ),
+            ("format=raw,target=/x", "no vdev specified"),
+            (
+                "/x,raw,xvda,backendtype=nvme",
+                "unknown value for backendtype: 'nvme'",
+            ),
+            (
+                "/x,raw,xvda,devtype=floppy",
+                "unknown value for type: 'floppy'",
+            ),
+            (
+                "/x,raw,xvda,specification=scsi",
+                "unknown value for specification: 'scsi'",
+            ),
+            (
+                "/x,raw,xvda,colo-port=0",
+                "unknown value for colo_port: '0'",
+            ),
+            ("/x,raw,xvda,flavour=x", "unknown parameter: 'flavour=x'"),
+            ("/x,raw,xvda,vdev=xvdb", "vdev respecified: 'xvdb'"),
+            ("/x,raw,xvda,format=qcow2", "format respecified: 'qcow2'"),
+            (
+                "foo:/x,raw,xvda",
+                "unknown deprecated disk prefix: 'foo:/x,raw,xvda'",
+            ),
+            ("/x,raw,xvda,A=b", "bad disk syntax: 'A=b'"),
+            ("/x,raw,hdc:floppy", "unknown deprecated type: 'floppy'"),
+            (
+                "format=raw,vdev=xvda",
+                "no target specified (and device not removable)",
+            ),
+            (",,xvda", "no target specified (and device not removable)"),
+            (
+                "/x,qcow2,xvda,backendtype=phy",
+                "backendtype=phy takes only raw images, not format=qcow2",
+            ),
+            ("/x,raw,vda", "unable to find number for device (vda)"),
+        ] {
+            assert_eq!(
+                xl_err(spec),
+                format!("Invalid disk specifier: {spec} ({why})")
+            );
+        }
+    }
+
+    #[test]
+    fn xm_specs_are_not_read_as_xl() {
+        for spec in [
+            "phy:sda8,sda1,w",
+            "tap:aio:/x,xvda,w,0",
+            ",hdc:cdrom,r",
+            "file:/x.img,xvdb,w!,1,x86_32-abi",
+            "phy:/dev/HostVG/XenGuest2,ioemu:hda,w",
+            "iscsi:iqn.2001-05.com.example:x,xvda,w",
+        ] {
+            assert!(DiskSpec::parse(spec).unwrap().xl.is_none(), "{spec}");
+        }
+        // xm's own errors stay xm's.
+        assert_eq!(
+            xl_err("phy:/dev/x, xvda, w"),
+            "Invalid mode ' w' in disk specifier: phy:/dev/x, xvda, w (expected r, w or w!)"
+        );
+        assert_eq!(
+            xl_err("/dev/sda,xvda,w"),
+            "Block device must have physical details specified (TYPE:PATH): /dev/sda,xvda,w"
+        );
+    }
+
     #[test]
     fn device_numbers_match_blkif() {
         let n = |s| blkdev_name_to_number(s).map(|x| x.0);

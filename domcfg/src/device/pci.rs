@@ -357,6 +357,11 @@ mod tests {
             PciDev::parse_spec("07:00.1,foo=1").unwrap_err().to_string(),
             "Invalid pci option foo=1: "
         );
+        // xl's options.
+        let d = one("0000:02:00.0,permissive=1,seize=0,rdm_policy=relaxed");
+        assert_eq!(d.opts.len(), 3);
+        assert!(PciDev::parse_spec("02:00.0,rdm_policy=lax").is_err());
+        assert!(PciDev::parse_spec("02:00.0,permissive=2").is_err());
     }
 
     #[test]
