@@ -581,13 +581,17 @@ impl XlParser<'_> {
                 }
             }
             "backendtype" => {
-                d.backendtype = Some(match value {
+                let t = match value {
                     "phy" => XlBackendType::Phy,
                     "tap" => XlBackendType::Tap,
                     "qdisk" => XlBackendType::Qdisk,
                     "standalone" => XlBackendType::Standalone,
                     _ => return Err(self.err("unknown value for backendtype", value)),
-                });
+                };
+                if d.backendtype.is_some_and(|old| old != t) {
+                    return Err(self.err("backend respecified", value));
+                }
+                d.backendtype = Some(t);
             }
             "specification" => {
                 d.specification = Some(match value {
@@ -1162,6 +1166,10 @@ mod tests {
             ("/x,raw,xvda,flavour=x", "unknown parameter: 'flavour=x'"),
             ("/x,raw,xvda,vdev=xvdb", "vdev respecified: 'xvdb'"),
             ("/x,raw,xvda,format=qcow2", "format respecified: 'qcow2'"),
+            (
+                "/x,raw,xvda,backendtype=phy,backendtype=qdisk",
+                "backend respecified: 'qdisk'",
+            ),
             (
                 "foo:/x,raw,xvda",
                 "unknown deprecated disk prefix: 'foo:/x,raw,xvda'",
