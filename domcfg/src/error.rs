@@ -29,7 +29,10 @@ pub enum ConfigError {
 
 impl ConfigError {
     pub fn at(loc: Location, message: impl Into<String>) -> Self {
-        ConfigError::At { loc, message: message.into() }
+        ConfigError::At {
+            loc,
+            message: message.into(),
+        }
     }
     pub fn plain(message: impl Into<String>) -> Self {
         ConfigError::Plain(message.into())

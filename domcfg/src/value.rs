@@ -65,6 +65,9 @@ impl Value {
     /// True for the types xm 4.1 copies from the script's locals into its options:
     /// exactly `str`, `list`, `int`, `float`.
     pub fn is_option_type(&self) -> bool {
-        matches!(self, Value::Str(_) | Value::List(_) | Value::Int(_) | Value::Float(_))
+        matches!(
+            self,
+            Value::Str(_) | Value::List(_) | Value::Int(_) | Value::Float(_)
+        )
     }
 }

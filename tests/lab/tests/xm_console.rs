@@ -65,7 +65,8 @@ fn create_c_shows_boot_from_first_line_and_ctrl_bracket_detaches() {
     require_lab!();
     let name = unique_name("xcc");
     // After boot the guest runs an interactive shell on its console (hvc0).
-    let cfg = Guest::new(&name).cmd("sh -i").write_config();
+    // Not `quiet`, so the kernel's first line (its banner) is on the console.
+    let cfg = Guest::new(&name).kernel_args("").cmd("sh -i").write_config();
     let s = Session::start(&["create", "-c", &cfg.to_string_lossy()]);
     let g = Running::adopt(&name);
     let text = s.wait_for(GUEST_UP, BOOT);

@@ -143,21 +143,30 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     })?;
 
     let kernel = plan.kernel.as_path();
-    let built = host.xc.build_pv(
-        domid,
-        &PvImage {
-            kernel,
-            ramdisk: plan.ramdisk.as_deref(),
-            cmdline: &plan.cmdline,
-            features: None,
-            mem_mib: u32::try_from(plan.memory_mib).unwrap_or(u32::MAX),
-            max_vcpus: plan.max_vcpus,
-            store_evtchn: store_port,
-            store_domid,
-            console_evtchn: console_port,
-            console_domid,
-        },
-    )?;
+    let built = host
+        .xc
+        .build_pv(
+            domid,
+            &PvImage {
+                kernel,
+                ramdisk: plan.ramdisk.as_deref(),
+                cmdline: &plan.cmdline,
+                features: None,
+                mem_mib: u32::try_from(plan.memory_mib).unwrap_or(u32::MAX),
+                max_vcpus: plan.max_vcpus,
+                store_evtchn: store_port,
+                store_domid,
+                console_evtchn: console_port,
+                console_domid,
+            },
+        )
+        .map_err(|e| match e.call {
+            "xc_dom_kernel_file" | "xc_dom_parse_image" => ControlError::File {
+                path: kernel.display().to_string(),
+                message: format!("not a kernel libxenguest can boot as a PV guest ({e})"),
+            },
+            _ => ControlError::Xc(e),
+        })?;
 
     if plan.cpu_weight.is_some() || plan.cpu_cap.is_some() {
         let (weight, cap) = host.xc.sched_credit_get(domid)?;

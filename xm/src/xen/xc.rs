@@ -22,7 +22,11 @@ pub struct XcError {
 
 impl fmt::Display for XcError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed: {}", self.call, self.source)
+        // libxenguest often fails without setting errno; "Success" would only confuse.
+        match self.source.raw_os_error() {
+            Some(0) => write!(f, "{} failed", self.call),
+            _ => write!(f, "{} failed: {}", self.call, self.source),
+        }
     }
 }
 
