@@ -810,7 +810,13 @@ fn to_int(v: &Val, base: Option<i64>) -> PyResult<i64> {
             if f.is_nan() {
                 return Err(PyErr::value_err("cannot convert float NaN to integer"));
             }
-            if !f.is_finite() || f.abs() >= 9.223_372_036_854_776e18 {
+            if f.is_infinite() {
+                return Err(PyErr::new(
+                    "OverflowError",
+                    "cannot convert float infinity to integer",
+                ));
+            }
+            if f.abs() >= 9.223_372_036_854_776e18 {
                 return Err(PyErr::overflow());
             }
             Ok(f.trunc() as i64)
@@ -1994,9 +2000,11 @@ fn seq_search(m: &mut Meter, items: &[Val], x: &Val, name: &str, what: &str) -> 
         }
     }
     if name == "index" {
-        return Err(PyErr::value_err(format!(
-            "{what}.index(x): x not in {what}"
-        )));
+        return Err(PyErr::value_err(if what == "list" {
+            format!("{} is not in list", ops::repr(x, m)?)
+        } else {
+            format!("{what}.index(x): x not in {what}")
+        }));
     }
     Ok(Val::Int(count))
 }

@@ -11,6 +11,13 @@
 //!
 //! Unsupported Python (`class`, `lambda`, `try`, `exec`, `open`, ...) is a located error naming
 //! the construct; it is never executed.
+//!
+//! Known differences from CPython 2.7 (all deliberate or harmless for configs): integers are 64
+//! bits (an overflow is an `OverflowError`, where Python would switch to `long`); a `str` holds
+//! characters, so non-ASCII text counts one per character; `print` writes nothing; `os.environ`
+//! is empty; `is` on equal strings is identity of the value, not of interned objects; nested
+//! functions, `class`, `try` and the other constructs above are refused. Dicts iterate in
+//! CPython 2.7's hash order, and `repr`/`str` of floats, strings and containers match Python's.
 
 mod ast;
 mod builtins;
@@ -42,7 +49,9 @@ pub struct Limits {
     pub max_str_len: usize,
     /// Longest list, tuple or dict.
     pub max_list_len: usize,
-    /// Deepest chain of function calls.
+    /// Deepest chain of function calls. (Nesting of brackets, operators and blocks has fixed
+    /// bounds: 200 parser levels, 400 evaluator levels, and a native-stack budget of 768 KiB, so
+    /// `run` needs a thread stack of at least 2 MiB.)
     pub max_depth: usize,
     /// Largest config source, in bytes.
     pub max_source_len: usize,

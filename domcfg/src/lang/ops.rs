@@ -680,6 +680,27 @@ fn zero_div(float: bool) -> PyErr {
 }
 
 fn unsupported_operands(op: BinOp, a: &Val, b: &Val) -> PyErr {
+    // CPython 2's own wording for `+` on sequences.
+    if op == BinOp::Add {
+        match a {
+            Val::Str(_) | Val::Unicode(_) => {
+                return PyErr::type_err(format!(
+                    "cannot concatenate '{}' and '{}' objects",
+                    a.type_name(),
+                    b.type_name()
+                ));
+            }
+            Val::List(_) | Val::Tuple(_) => {
+                return PyErr::type_err(format!(
+                    "can only concatenate {} (not \"{}\") to {}",
+                    a.type_name(),
+                    b.type_name(),
+                    a.type_name()
+                ));
+            }
+            _ => {}
+        }
+    }
     PyErr::type_err(format!(
         "unsupported operand type(s) for {}: '{}' and '{}'",
         op.symbol(),
