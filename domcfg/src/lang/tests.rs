@@ -763,3 +763,57 @@ fn unconvertible_non_option_values_are_opaque() {
     let e = err("a = []\nfor i in range(200):\n    a = [a]\n");
     assert!(e.contains("variable 'a'"), "{e}");
 }
+
+#[test]
+fn import_forms() {
+    assert_eq!(
+        get("import os.path as p\nx = p.basename('/a/b')", "x"),
+        s("b")
+    );
+    assert_eq!(
+        get("import os.path\nx = os.path.dirname('/a/b')", "x"),
+        s("/a")
+    );
+    assert_eq!(
+        get(
+            "from xen.util.ip import *\nx = add_offset_to_ip('10.0.0.255', 1)",
+            "x"
+        ),
+        s("10.0.1.0")
+    );
+    assert_eq!(
+        get("from xen.xm.help import Vars\nx = callable(Vars)", "x"),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        get(
+            "from re import search, sub as s\nx = s('a', 'b', 'aa')",
+            "x"
+        ),
+        s("bb")
+    );
+    assert!(
+        located("from os import system")
+            .2
+            .starts_with("ImportError: cannot import name system")
+    );
+    assert!(
+        located("from os import *")
+            .2
+            .contains("is not supported in xm configs")
+    );
+    assert!(
+        located("import xen.lowlevel.xc")
+            .2
+            .starts_with("ImportError: No module named xen.lowlevel.xc")
+    );
+}
+
+#[test]
+fn print_is_discarded_but_evaluated() {
+    assert_eq!(
+        get("print 'a', 1\nprint >>sys.stderr, 'b'\nprint\nx = 1", "x"),
+        Value::Int(1)
+    );
+    assert!(located("print undefined").2.starts_with("NameError"));
+}
