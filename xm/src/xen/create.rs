@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::device::{self, Device};
 use super::domain::uuid_string;
 use super::error::ControlError;
 use super::host::Host;
@@ -39,6 +40,8 @@ pub struct DomainPlan {
     pub on_poweroff: String,
     pub on_reboot: String,
     pub on_crash: String,
+    /// Disks and network interfaces, attached before the guest runs.
+    pub devices: Vec<Device>,
 }
 
 /// A domain that now exists.
@@ -51,6 +54,7 @@ pub struct Created {
 
 enum Undo {
     Destroy(DomId),
+    Teardown(Device, DomId),
     RemoveNodes(Vec<String>),
     Release(DomId),
 }
@@ -92,6 +96,7 @@ impl Drop for Rollback<'_> {
                         let _ = self.host.xs.rm(&p);
                     }
                 }
+                Undo::Teardown(dev, domid) => device::teardown(&self.host.xs, &dev, domid),
                 Undo::Release(domid) => {
                     let _ = self.host.xs.release(domid);
                 }
@@ -226,8 +231,28 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         console_port,
         built.console_mfn,
     );
-    host.xs
-        .transaction(|tx| layout::write_nodes(tx, &console))?;
+    // The plan the monitor restarts from: same name, same UUID (as xl keeps on reboot).
+    let kept = DomainPlan {
+        uuid: Some(uuid_bytes),
+        ..plan.clone()
+    };
+    let kept = serde_json::to_string(&kept).unwrap_or_default();
+    let device_nodes: Vec<_> = plan
+        .devices
+        .iter()
+        .flat_map(|d| device::nodes(d, domid))
+        .collect();
+    let backends = plan.devices.iter().map(|d| d.backend_path(domid)).collect();
+    rollback.push(Undo::RemoveNodes(backends));
+    host.xs.transaction(|tx| {
+        layout::write_nodes(tx, &console)?;
+        layout::write_nodes(tx, &device_nodes)?;
+        tx.write(&plan_path(domid), kept.as_bytes())
+    })?;
+    for dev in &plan.devices {
+        rollback.push(Undo::Teardown(dev.clone(), domid));
+        device::hotplug(&host.xs, dev, domid)?;
+    }
 
     if !paused {
         host.xc.domain_unpause(domid)?;
@@ -300,19 +325,25 @@ fn start_time() -> String {
     format!("{}.{:02}", now.as_secs(), now.subsec_millis() / 10)
 }
 
-/// A random version-4 UUID from the kernel's generator.
-fn random_uuid() -> [u8; 16] {
+/// `N` random bytes from the kernel's generator (time and pid if it cannot be read: unique
+/// enough for a domain handle or a MAC on one host).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
     use std::io::Read;
-    let mut u = [0u8; 16];
+    let mut u = [0u8; N];
     let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut u));
     if filled.is_err() {
-        // Fall back to time and pid: unique enough for a domain handle on one host.
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        u[..8].copy_from_slice(&now.as_nanos().to_le_bytes()[..8]);
-        u[8..12].copy_from_slice(&std::process::id().to_le_bytes());
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let seed = [now.as_nanos().to_le_bytes(), u128::from(std::process::id()).to_le_bytes()];
+        for (b, s) in u.iter_mut().zip(seed.concat().into_iter().cycle()) {
+            *b = s;
+        }
     }
+    u
+}
+
+/// A random version-4 UUID.
+fn random_uuid() -> [u8; 16] {
+    let mut u: [u8; 16] = random_bytes();
     u[6] = (u[6] & 0x0f) | 0x40;
     u[8] = (u[8] & 0x3f) | 0x80;
     u

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use xenstore::Xs;
 
+use super::device;
 use super::domain::{self, DomainSummary};
 use super::error::ControlError;
 use super::xc::{DomId, DomainInfo, Xc};
@@ -73,15 +74,20 @@ impl Host {
             .ok_or_else(|| ControlError::NoSuchDomain(word.to_string()))
     }
 
-    /// Destroys a domain at once and removes its xenstore nodes (`xm destroy`).
+    /// Destroys a domain at once (`xm destroy`), then closes its devices — the backends let go
+    /// once the frontends are gone, and the hotplug scripts undo their work (loop devices,
+    /// bridge ports) — and removes its xenstore nodes.
     pub fn destroy(&self, domid: DomId) -> Result<(), ControlError> {
         if domid == 0 {
-            return Err(ControlError::Unsupported(
-                "Cannot destroy Domain-0".to_string(),
-            ));
+            return Err(ControlError::Unsupported("Cannot destroy Domain-0".to_string()));
         }
         let vm = self.xs.try_read(&format!("/local/domain/{domid}/vm"))?;
+        let devices = device::existing(&self.xs, domid);
         self.xc.domain_destroy(domid)?;
+        let _ = self.xs.rm(&format!("/local/domain/{domid}"));
+        for dev in &devices {
+            device::teardown(&self.xs, dev, domid);
+        }
         self.remove_nodes(domid, vm.as_deref());
         Ok(())
     }

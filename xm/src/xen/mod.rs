@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod create;
+pub mod device;
 pub mod domain;
 pub mod error;
 pub mod host;

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use domcfg::DomainConfig;
 use domcfg::config::CpuSpec;
 
-use super::create::DomainPlan;
+use domcfg::device::{DiskSpec, VifSpec};
+
+use super::create::{DomainPlan, random_bytes};
+use super::device::{self, Device, SCRIPT_DIR, VifPlan};
 use super::error::ControlError;
 
 impl DomainPlan {
@@ -28,8 +31,6 @@ impl DomainPlan {
         };
         let d = &c.devices;
         let devices = [
-            ("disk", d.disks.len()),
-            ("vif", d.vifs.len()),
             ("pci", d.pci.len()),
             ("vfb", d.vfbs.len()),
             ("vif2", d.vif2s.len()),
@@ -42,6 +43,13 @@ impl DomainPlan {
                 "{kind} devices are not supported yet by xm-rs create (remove `{kind} = [...]` \
                  or use `xm create -n` to check the config)"
             ));
+        }
+        let mut devices = Vec::new();
+        for disk in &d.disks {
+            devices.push(vbd(disk)?);
+        }
+        for (i, vif) in d.vifs.iter().enumerate() {
+            devices.push(Device::vif(i as u32, &vif_plan(vif)));
         }
         let vcpus = positive(c.vcpus, "vcpus")?;
         let max_vcpus = match c.maxvcpus {
@@ -90,7 +98,43 @@ impl DomainPlan {
             on_poweroff: action(c.on_poweroff, "destroy"),
             on_reboot: action(c.on_reboot, "restart"),
             on_crash: action(c.on_crash, "restart"),
+            devices,
         })
+    }
+}
+
+/// A disk dom0 can back with the block script: `phy:` devices and raw images (`file:`,
+/// `tap:aio:`, xl's raw targets), which get a loop device as with libxl's `phy` backend.
+fn vbd(disk: &DiskSpec) -> Result<Device, ControlError> {
+    let spec = || format!("{},{},{}", disk.uname, disk.vdev, disk.mode.as_str());
+    let unsupported = |why: &str| Err(ControlError::Unsupported(format!("disk '{}': {why}", spec())));
+    if disk.backend.as_deref().is_some_and(|b| b != "0") {
+        return unsupported("only Domain-0 can be the backend");
+    }
+    let raw = match disk.backend_type() {
+        Some("phy") | Some("file") => true,
+        Some("tap") | Some("tap2") => disk.tap_driver() == Some("aio"),
+        _ => false,
+    };
+    let Some(params) = disk.params().filter(|p| raw && !p.is_empty()) else {
+        return unsupported("only phy:, file: and tap:aio: (raw) disks are supported yet");
+    };
+    let Some(devid) = disk.device_number() else {
+        return unsupported("unknown virtual device name");
+    };
+    Ok(Device::vbd(devid, disk.vdev_name(), &params, disk.mode.as_str(), disk.is_cdrom()))
+}
+
+/// A vif with xend's defaults: bridge `xenbr0`, `vif-bridge`, a random Xen MAC.
+fn vif_plan(vif: &VifSpec) -> VifPlan {
+    let script = vif.script().unwrap_or("vif-bridge");
+    VifPlan {
+        mac: vif.mac().map_or_else(|| device::random_mac(random_bytes()), str::to_string),
+        bridge: vif.bridge().unwrap_or("xenbr0").to_string(),
+        script: if script.starts_with('/') { script.to_string() } else { format!("{SCRIPT_DIR}/{script}") },
+        ip: vif.ip().map(str::to_string),
+        rate: vif.rate().map(|r| r.backend_value()),
+        vifname: vif.vifname().map(str::to_string),
     }
 }
 
