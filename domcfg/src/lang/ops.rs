@@ -762,7 +762,11 @@ fn repeat<T: Clone>(
     m: &mut Meter,
     what: &str,
 ) -> PyResult<Vec<T>> {
-    let n = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+    if items.is_empty() || n <= 0 {
+        // `'' * 10**18` is empty at once (found by the fuzzer: it used to loop n times).
+        return Ok(Vec::new());
+    }
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
     let total = items.len().checked_mul(n);
     match total {
         Some(t) if t <= max => {
@@ -1055,6 +1059,7 @@ fn dict_store(
             m.check_list(len + 1)?;
             m.work(len)?;
             let h = super::pydict::hash(&key);
+            m.work(d.1.borrow().capacity())?;
             let mut t = d.1.borrow_mut();
             let mut items = d.0.borrow_mut();
             super::pydict::insert_new(&mut t, &mut items, h, (key, v), resize_check);

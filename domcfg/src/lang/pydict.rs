@@ -43,6 +43,11 @@ impl Table {
         t
     }
 
+    /// Number of slots (the cost of scanning the table).
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
     fn mask(&self) -> u64 {
         (self.slots.len() - 1) as u64
     }

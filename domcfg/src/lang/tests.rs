@@ -512,6 +512,16 @@ fn limits_fail_at_once() {
         .contains("LimitError")
     );
     assert!(limit_err("x = 2 ** 64", &d).contains("OverflowError"));
+    // Found by the fuzzer: repeating an empty sequence a huge number of times.
+    assert_eq!(get("x = '' * 3**38", "x"), s(""));
+    assert_eq!(get("x = [] * 10**18", "x"), Value::List(vec![]));
+    assert!(
+        limit_err("x = -0*''*03**022-0*''*02**02", &d)
+            .contains("TypeError: unsupported operand type(s) for -: 'str' and 'str'")
+    );
+    // Building a big dict is charged by the size of its table.
+    let e = limit_err("d = {}\nfor i in range(100000):\n    d[i] = i\n", &d);
+    assert!(e.contains("LimitError"), "{e}");
     assert!(limit_err("x = 9223372036854775807 + 1", &d).contains("OverflowError"));
     assert!(limit_err("x = -9223372036854775807 - 2", &d).contains("OverflowError"));
     assert!(limit_err("x = 99999999999999999999", &d).contains("OverflowError"));
