@@ -907,11 +907,18 @@ fn min_max(it: &mut Interp, a: &Args, want_max: bool) -> PyResult<Val> {
     best.ok_or_else(|| PyErr::value_err(format!("{}() arg is an empty sequence", a.fname)))
 }
 
-fn type_matches(v: &Val, ty: &Val) -> PyResult<bool> {
+fn type_matches(v: &Val, ty: &Val, m: &mut Meter, depth: usize) -> PyResult<bool> {
+    m.tick(1)?;
+    if depth > super::val::MAX_DATA_DEPTH {
+        return Err(PyErr::new(
+            "RuntimeError",
+            "maximum recursion depth exceeded in __instancecheck__",
+        ));
+    }
     Ok(match ty {
         Val::Tuple(ts) => {
             for t in ts.iter() {
-                if type_matches(v, t)? {
+                if type_matches(v, t, m, depth + 1)? {
                     return Ok(true);
                 }
             }
@@ -1119,7 +1126,7 @@ pub(crate) fn call_builtin(
         "isinstance" => {
             a.no_kw()?;
             a.count(2, 2)?;
-            Ok(Val::Bool(type_matches(a.p(0)?, a.p(1)?)?))
+            Ok(Val::Bool(type_matches(a.p(0)?, a.p(1)?, m, 0)?))
         }
         "enumerate" => {
             a.check_kw(&["start"])?;

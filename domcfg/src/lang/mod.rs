@@ -162,6 +162,7 @@ pub fn run_with_help(
     it.top.set("xm_vars", Val::Vars(vars_obj.clone()));
     it.help = help;
 
+    let mut budget = limits.max_steps;
     let result = it
         .exec_block(&program)
         .map_err(|e| map.error(&e))
@@ -171,7 +172,7 @@ pub fn run_with_help(
                 // xm ignored values that are not str/list/int/float: one that cannot be
                 // converted (nested too deeply, or containing itself) is just opaque. A list is
                 // an error.
-                let value = match v.to_value() {
+                let value = match v.to_value(&mut budget) {
                     Err(_) if !matches!(v, Val::List(_)) => {
                         Ok(Value::Opaque(v.type_name().to_string()))
                     }

@@ -162,7 +162,8 @@ fn eq_at(a: &Val, b: &Val, m: &mut Meter, depth: usize) -> PyResult<bool> {
             let (x, y) = (x.borrow().clone(), y.borrow().clone());
             seq_eq(&x, &y, m, depth)?
         }
-        (Val::Tuple(x), Val::Tuple(y)) => seq_eq(x, y, m, depth)?,
+        // CPython compares items with an identity shortcut.
+        (Val::Tuple(x), Val::Tuple(y)) => Rc::ptr_eq(x, y) || seq_eq(x, y, m, depth)?,
         (Val::Dict(x), Val::Dict(y)) => {
             let (x, y) = (x.borrow().clone(), y.borrow().clone());
             if x.len() != y.len() {
@@ -291,18 +292,6 @@ pub(crate) fn sort_by<T: Clone>(
     }
     *items = src;
     Ok(())
-}
-
-/// Can `v` be a dict key?
-pub(crate) fn check_hashable(v: &Val) -> PyResult<()> {
-    match v {
-        Val::List(_) | Val::Dict(_) => Err(PyErr::type_err(format!(
-            "unhashable type: '{}'",
-            v.type_name()
-        ))),
-        Val::Tuple(t) => t.iter().try_for_each(check_hashable),
-        _ => Ok(()),
-    }
 }
 
 // ---- repr and str ----
@@ -1012,7 +1001,7 @@ pub(crate) fn contains(container: &Val, x: &Val, m: &mut Meter) -> PyResult<bool
 }
 
 pub(crate) fn dict_index(d: &[(Val, Val)], key: &Val, m: &mut Meter) -> PyResult<Option<usize>> {
-    check_hashable(key)?;
+    super::pydict::hash(key, m)?;
     for (i, (k, _)) in d.iter().enumerate() {
         m.tick(1)?;
         if eq(k, key, m)? {
@@ -1058,7 +1047,7 @@ fn dict_store(
             let len = d.borrow().len();
             m.check_list(len + 1)?;
             m.work(len)?;
-            let h = super::pydict::hash(&key);
+            let h = super::pydict::hash(&key, m)?;
             m.work(d.1.borrow().capacity())?;
             let mut t = d.1.borrow_mut();
             let mut items = d.0.borrow_mut();

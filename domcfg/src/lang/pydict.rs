@@ -3,6 +3,7 @@
 //! iteration order) and simulate the slot table beside it: the same string/int/tuple hashes,
 //! probe sequence, dummies, fill factor and resizes as `Objects/dictobject.c`.
 
+use super::err::{PyErr, PyResult};
 use super::val::{MAX_DATA_DEPTH, Val};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -193,9 +194,20 @@ pub(crate) fn remove<T>(t: &mut Table, entries: &mut Vec<T>, k: usize) -> Option
     (k < entries.len()).then(|| entries.remove(k))
 }
 
-/// CPython 2.7's `hash()` (64-bit, no hash randomization).
-pub(crate) fn hash(v: &Val) -> i64 {
-    hash_at(v, 0)
+/// Most values one `hash()` may visit (a tuple can share its parts: `t = (t, t)`).
+const HASH_NODES: u64 = 1_000_000;
+
+/// CPython 2.7's `hash()` (64-bit, no hash randomization); `TypeError` for lists and dicts.
+pub(crate) fn hash(v: &Val, m: &mut super::ops::Meter) -> PyResult<i64> {
+    let mut nodes = 0;
+    let h = hash_at(v, 0, &mut nodes)?;
+    m.work(nodes as usize)?;
+    Ok(h)
+}
+
+/// [`hash`] for keys known to be hashable and small (0 if they are not).
+pub(crate) fn hash_plain(v: &Val) -> i64 {
+    hash_at(v, 0, &mut 0).unwrap_or(0)
 }
 
 fn fix(x: i64) -> i64 {
@@ -266,8 +278,12 @@ fn frexp(f: f64) -> (f64, i32) {
     (m, e)
 }
 
-fn hash_at(v: &Val, depth: usize) -> i64 {
-    match v {
+fn hash_at(v: &Val, depth: usize, nodes: &mut u64) -> PyResult<i64> {
+    *nodes += 1;
+    if *nodes > HASH_NODES || depth > MAX_DATA_DEPTH {
+        return Err(PyErr::limit("a dict key is too large to hash"));
+    }
+    Ok(match v {
         Val::Int(i) | Val::Long(i) => fix(*i),
         Val::Bool(b) => i64::from(*b),
         Val::Float(f) => float_hash(*f),
@@ -281,19 +297,22 @@ fn hash_at(v: &Val, depth: usize) -> i64 {
         }
         Val::Unicode(s) => str_hash(s.chars().map(|c| c as u64).collect::<Vec<_>>().into_iter()),
         Val::Tuple(t) => {
-            if depth > MAX_DATA_DEPTH {
-                return 0;
-            }
             let mut x: i64 = 0x345678;
             let mut mult: i64 = 1_000_003;
             let mut len = t.len() as i64;
             for item in t.iter() {
                 len -= 1;
-                let y = hash_at(item, depth + 1);
+                let y = hash_at(item, depth + 1, nodes)?;
                 x = (x ^ y).wrapping_mul(mult);
                 mult = mult.wrapping_add(82_520 + len + len);
             }
             fix(x.wrapping_add(97_531))
+        }
+        Val::List(_) | Val::Dict(_) => {
+            return Err(PyErr::type_err(format!(
+                "unhashable type: '{}'",
+                v.type_name()
+            )));
         }
         // Identity hashes in CPython: any fixed value keeps us deterministic.
         other => str_hash(
@@ -304,5 +323,5 @@ fn hash_at(v: &Val, depth: usize) -> i64 {
                 .collect::<Vec<_>>()
                 .into_iter(),
         ),
-    }
+    })
 }

@@ -827,3 +827,39 @@ fn print_is_discarded_but_evaluated() {
     );
     assert!(located("print undefined").2.starts_with("NameError"));
 }
+
+#[test]
+fn shared_structure_is_bounded() {
+    // Cheap to build, huge when expanded: every traversal must be metered.
+    let d = Limits::default();
+    let big = "a = [0] * 100000\nb = [a] * 100000\n";
+    assert!(
+        limit_err(big, &d).contains("variable 'b'") && limit_err(big, &d).contains("too large")
+    );
+    assert!(limit_err(&format!("{big}x = str(b)"), &d).contains("LimitError"));
+    let tup = "t = (0,)\nu = (0,)\nfor i in range(80):\n    t = (t, t)\n    u = (u, u)\n";
+    assert!(limit_err(&format!("{tup}d = {{t: 1}}"), &d).contains("LimitError"));
+    assert!(limit_err(&format!("{tup}x = t == u"), &d).contains("LimitError"));
+    assert!(limit_err(&format!("{tup}x = t in [u]"), &d).contains("LimitError"));
+    let types = "t = (int,)\nfor i in range(80):\n    t = (t, t)\nx = isinstance(1.5, t)";
+    let e = limit_err(types, &d);
+    assert!(
+        e.contains("LimitError") || e.contains("RuntimeError"),
+        "{e}"
+    );
+    let vars = run_src(&format!("{tup}x = 1")).unwrap();
+    assert_eq!(
+        vars.iter().find(|(n, _)| n == "t").unwrap().1,
+        Value::Opaque("tuple".into())
+    );
+    assert!(
+        located("d = {[1]: 2}")
+            .2
+            .starts_with("TypeError: unhashable type: 'list'")
+    );
+    assert!(
+        located("d = {(1, [2]): 2}")
+            .2
+            .starts_with("TypeError: unhashable type: 'list'")
+    );
+}

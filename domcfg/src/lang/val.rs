@@ -208,7 +208,7 @@ impl Val {
             let mut t = d.1.borrow_mut();
             let mut entries = d.0.borrow_mut();
             for (k, v) in v {
-                let h = super::pydict::hash(&k);
+                let h = super::pydict::hash_plain(&k);
                 super::pydict::insert_new(&mut t, &mut entries, h, (k, v), true);
             }
         }
@@ -293,21 +293,32 @@ impl Val {
         }
     }
 
-    /// To a public [`Value`]. Fails only on data nested deeper than [`MAX_DATA_DEPTH`]
-    /// (which includes self-containing lists).
-    pub fn to_value(&self) -> PyResult<Value> {
-        self.to_value_at(0)
+    /// To a public [`Value`]. Fails on data nested deeper than [`MAX_DATA_DEPTH`] (which
+    /// includes self-containing lists), and when the copy would exceed `budget` (one unit per
+    /// value, one per 32 bytes of text): shared parts (`[big] * 1000`) are copied once per use.
+    pub fn to_value(&self, budget: &mut u64) -> PyResult<Value> {
+        self.to_value_at(0, budget)
     }
 
-    fn to_value_at(&self, depth: usize) -> PyResult<Value> {
+    fn to_value_at(&self, depth: usize, budget: &mut u64) -> PyResult<Value> {
         if depth > MAX_DATA_DEPTH {
             return Err(PyErr::new(
                 "RuntimeError",
                 "maximum recursion depth exceeded while converting a value (nested too deeply or contains itself)",
             ));
         }
-        let conv = |items: &[Val]| -> PyResult<Vec<Value>> {
-            items.iter().map(|v| v.to_value_at(depth + 1)).collect()
+        let cost = 1 + self.as_str().map_or(0, |s| s.len() as u64 / 32);
+        if *budget < cost {
+            return Err(PyErr::limit(
+                "the value is too large to return (its shared parts count once per use)",
+            ));
+        }
+        *budget -= cost;
+        let mut conv = |items: &[Val]| -> PyResult<Vec<Value>> {
+            items
+                .iter()
+                .map(|v| v.to_value_at(depth + 1, budget))
+                .collect()
         };
         Ok(match self {
             Val::None => Value::None,
@@ -323,7 +334,10 @@ impl Val {
                 let d = d.borrow();
                 let mut out = Vec::with_capacity(d.len());
                 for (k, v) in d.iter() {
-                    out.push((k.to_value_at(depth + 1)?, v.to_value_at(depth + 1)?));
+                    out.push((
+                        k.to_value_at(depth + 1, budget)?,
+                        v.to_value_at(depth + 1, budget)?,
+                    ));
                 }
                 Value::Dict(out)
             }
