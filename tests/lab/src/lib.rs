@@ -111,7 +111,10 @@ fn check(what: &str, out: Output) -> String {
 }
 
 fn shell_quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b)) {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
@@ -158,16 +161,29 @@ pub fn wait_until<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Optio
 }
 
 /// Wait until the file at `path` contains `marker`; returns the whole file content.
-pub fn wait_for_file_contains(path: impl AsRef<Path>, marker: &str, timeout: Duration) -> Result<String, String> {
+pub fn wait_for_file_contains(
+    path: impl AsRef<Path>,
+    marker: &str,
+    timeout: Duration,
+) -> Result<String, String> {
     let path = path.as_ref();
     let start = Instant::now();
     loop {
-        let text = fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let text = fs::read(path)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
         if text.contains(marker) {
             return Ok(text);
         }
         if start.elapsed() > timeout {
-            let tail: Vec<&str> = text.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: Vec<&str> = text
+                .lines()
+                .rev()
+                .take(30)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             return Err(format!(
                 "`{marker}` not in {} after {timeout:?}; last lines:\n{}",
                 path.display(),
@@ -182,7 +198,11 @@ pub fn wait_for_file_contains(path: impl AsRef<Path>, marker: &str, timeout: Dur
 /// re-creates of the same name, so tests should not reuse names).
 pub fn unique_name(prefix: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
-    format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// xenconsoled's log of a guest's console.
@@ -192,12 +212,15 @@ pub fn console_log(name: &str) -> PathBuf {
 
 /// Current content of a guest's console log ("" if none yet).
 pub fn console_text(name: &str) -> String {
-    fs::read(console_log(name)).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
+    fs::read(console_log(name))
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
 }
 
 /// Wait for `marker` on a guest's console; panics with the console tail on timeout.
 pub fn wait_console(name: &str, marker: &str, timeout: Duration) -> String {
-    wait_for_file_contains(console_log(name), marker, timeout).unwrap_or_else(|e| panic!("guest {name}: {e}"))
+    wait_for_file_contains(console_log(name), marker, timeout)
+        .unwrap_or_else(|e| panic!("guest {name}: {e}"))
 }
 
 /// The numeric id of a domain, if it exists (`xl domid`).
@@ -216,7 +239,9 @@ pub fn domain_exists(name: &str) -> bool {
 
 /// Wait until the domain is gone from `xl list`.
 pub fn wait_domain_gone(name: &str, timeout: Duration) {
-    wait_until(timeout, &format!("domain {name} to disappear"), || (!domain_exists(name)).then_some(()));
+    wait_until(timeout, &format!("domain {name} to disappear"), || {
+        (!domain_exists(name)).then_some(())
+    });
 }
 
 /// A sparse scratch file in dom0's tmpfs, for `file:` disks.
@@ -232,7 +257,11 @@ pub fn scratch_disk(name: &str, size_mib: u64) -> PathBuf {
 /// Number of user-space segfault/trap reports in dom0's kernel log (the lab's flakiness canary).
 pub fn dom0_segfaults() -> usize {
     let log = run_ok("dmesg");
-    log.lines().filter(|l| l.contains("segfault at") || l.contains("traps:") || l.contains("general protection")).count()
+    log.lines()
+        .filter(|l| {
+            l.contains("segfault at") || l.contains("traps:") || l.contains("general protection")
+        })
+        .count()
 }
 
 /// Output of the guest command (between `XMTEST-CMD-BEGIN` and `XMTEST-CMD-END rc=N`).
@@ -248,15 +277,23 @@ pub fn parse_cmd_output(console: &str) -> Option<CmdOutput> {
     let begin = console.rfind(CMD_BEGIN)?;
     let rest = &console[begin + CMD_BEGIN.len()..];
     let end = rest.find(CMD_END)?;
-    let rc_str: String = rest[end + CMD_END.len()..].chars().take_while(|c| c.is_ascii_digit()).collect();
-    Some(CmdOutput { text: rest[..end].trim_start_matches('\n').to_string(), rc: rc_str.parse().ok()? })
+    let rc_str: String = rest[end + CMD_END.len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    Some(CmdOutput {
+        text: rest[..end].trim_start_matches('\n').to_string(),
+        rc: rc_str.parse().ok()?,
+    })
 }
 
 fn base64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for c in data.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
         for i in 0..4 {
             if i <= c.len() {
                 s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -365,7 +402,12 @@ impl Guest {
 
     /// The config file text (valid for both xl and xm).
     pub fn config_text(&self) -> String {
-        let list = |v: &[String]| v.iter().map(|x| format!("'{x}'")).collect::<Vec<_>>().join(", ");
+        let list = |v: &[String]| {
+            v.iter()
+                .map(|x| format!("'{x}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let mut s = String::new();
         writeln!(s, "name = \"{}\"", self.name).unwrap();
         writeln!(s, "kernel = \"{GUEST_KERNEL}\"").unwrap();
@@ -399,8 +441,14 @@ impl Guest {
         let cfg = self.write_config();
         let t = Instant::now();
         xl_ok(&["create", &cfg.to_string_lossy()]);
-        note(&format!("xl create {} took {:.2} s", self.name, t.elapsed().as_secs_f64()));
-        Running { name: self.name.clone() }
+        note(&format!(
+            "xl create {} took {:.2} s",
+            self.name,
+            t.elapsed().as_secs_f64()
+        ));
+        Running {
+            name: self.name.clone(),
+        }
     }
 }
 
@@ -422,7 +470,9 @@ pub struct Running {
 impl Running {
     /// Adopt a domain created some other way (e.g. by `xm create`).
     pub fn adopt(name: &str) -> Running {
-        Running { name: name.to_string() }
+        Running {
+            name: name.to_string(),
+        }
     }
     pub fn domid(&self) -> Option<u32> {
         domid(&self.name)
@@ -437,7 +487,11 @@ impl Running {
     pub fn wait_console(&self, marker: &str, timeout: Duration) -> String {
         let t = Instant::now();
         let text = wait_console(&self.name, marker, timeout);
-        note(&format!("{}: `{marker}` on the console after {:.2} s", self.name, t.elapsed().as_secs_f64()));
+        note(&format!(
+            "{}: `{marker}` on the console after {:.2} s",
+            self.name,
+            t.elapsed().as_secs_f64()
+        ));
         text
     }
     /// Wait for the guest init's "up" marker (devices configured).
@@ -447,12 +501,17 @@ impl Running {
     /// Wait for the guest's command to finish and return its output.
     pub fn wait_cmd(&self, timeout: Duration) -> CmdOutput {
         let text = self.wait_console(CMD_END, timeout);
-        parse_cmd_output(&text).unwrap_or_else(|| panic!("guest {}: cannot parse command output", self.name))
+        parse_cmd_output(&text)
+            .unwrap_or_else(|| panic!("guest {}: cannot parse command output", self.name))
     }
     pub fn wait_gone(&self, timeout: Duration) {
         let t = Instant::now();
         wait_domain_gone(&self.name, timeout);
-        note(&format!("{}: gone after {:.2} s", self.name, t.elapsed().as_secs_f64()));
+        note(&format!(
+            "{}: gone after {:.2} s",
+            self.name,
+            t.elapsed().as_secs_f64()
+        ));
     }
 }
 
@@ -480,13 +539,24 @@ mod tests {
     #[test]
     fn parses_cmd_output() {
         let c = "boot\r\nXMTEST-CMD-BEGIN\r\n32768\r\nXMTEST-CMD-END rc=3\r\n";
-        assert_eq!(parse_cmd_output(c), Some(CmdOutput { text: "32768\n".into(), rc: 3 }));
+        assert_eq!(
+            parse_cmd_output(c),
+            Some(CmdOutput {
+                text: "32768\n".into(),
+                rc: 3
+            })
+        );
         assert_eq!(parse_cmd_output("XMTEST-CMD-BEGIN\nx"), None);
     }
 
     #[test]
     fn config_text_has_lab_paths() {
-        let t = Guest::new("g").vif().disk("file:/tmp/a.img,xvdb,w").cmd("echo hi").then("poweroff").config_text();
+        let t = Guest::new("g")
+            .vif()
+            .disk("file:/tmp/a.img,xvdb,w")
+            .cmd("echo hi")
+            .then("poweroff")
+            .config_text();
         assert!(t.contains("kernel = \"/xmlab/guest/vmlinux\""));
         assert!(t.contains("vif = [ 'bridge=xenbr0' ]"));
         assert!(t.contains("disk = [ 'file:/tmp/a.img,xvdb,w' ]"));

@@ -11,11 +11,16 @@ use std::time::{Duration, Instant};
 #[test]
 fn exec_heavy_dom0_load_while_guests_run_has_no_segfaults() {
     require_lab!();
-    let n: u32 = std::env::var("XM_LAB_STRESS_N").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    let n: u32 = std::env::var("XM_LAB_STRESS_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400);
     let before = dom0_segfaults();
     // One guest that keeps its vCPU busy with exec()s of its own, one idle guest with a vif.
     let busy: Vec<Running> = vec![
-        Guest::new(&unique_name("busy")).cmd("while :; do /bin/true; done").start(),
+        Guest::new(&unique_name("busy"))
+            .cmd("while :; do /bin/true; done")
+            .start(),
         Guest::new(&unique_name("idle")).vif().cmd("true").start(),
     ];
     for g in &busy {
@@ -30,7 +35,13 @@ fn exec_heavy_dom0_load_while_guests_run_has_no_segfaults() {
     );
     let t = Instant::now();
     let mut workers: Vec<std::process::Child> = (0..2)
-        .map(|_| std::process::Command::new("sh").args(["-c", &worker]).stdout(std::process::Stdio::piped()).spawn().unwrap())
+        .map(|_| {
+            std::process::Command::new("sh")
+                .args(["-c", &worker])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
         .collect();
     // Meanwhile, until the workers are done: create/shutdown cycles of a third guest.
     let mut cycles = 0;
@@ -45,7 +56,10 @@ fn exec_heavy_dom0_load_while_guests_run_has_no_segfaults() {
     for w in workers {
         let out = w.wait_with_output().unwrap();
         let s = String::from_utf8_lossy(&out.stdout);
-        bad += s.trim().parse::<u32>().unwrap_or_else(|_| panic!("worker output: {s:?} ({})", out.status));
+        bad += s
+            .trim()
+            .parse::<u32>()
+            .unwrap_or_else(|_| panic!("worker output: {s:?} ({})", out.status));
     }
     let secs = t.elapsed().as_secs_f64();
     let segv = dom0_segfaults() - before;
@@ -59,7 +73,10 @@ fn exec_heavy_dom0_load_while_guests_run_has_no_segfaults() {
         2 * n,
         f64::from(2 * n) / secs
     );
-    eprintln!("stress: {} pipelines, {cycles} cycles, bad {bad}, dom0 segfaults {segv}", 2 * n);
+    eprintln!(
+        "stress: {} pipelines, {cycles} cycles, bad {bad}, dom0 segfaults {segv}",
+        2 * n
+    );
     assert_eq!(segv, 0, "dom0 segfaults:\n{kernel}");
     assert_eq!(bad, 0, "wrong pipeline results");
 }

@@ -33,7 +33,11 @@ fn pv_guest_console_marker_then_shutdown_w() {
     let g = Guest::new(&name).start();
     let console = g.wait_up(BOOT);
     assert!(console.contains(&format!("name={name}")), "{console}");
-    assert!(xl_ok(&["list"]).lines().any(|l| l.starts_with(&format!("{name} "))));
+    assert!(
+        xl_ok(&["list"])
+            .lines()
+            .any(|l| l.starts_with(&format!("{name} ")))
+    );
     // `xl shutdown -w` returns once the guest has shut down; the domain is destroyed a moment later.
     let out = xl_ok(&["shutdown", "-w", &name]);
     println!("{out}");
@@ -46,11 +50,16 @@ fn vif_guest_answers_ping() {
     let name = unique_name("ping");
     let g = Guest::new(&name).vif().ip("10.99.0.50/24").start();
     let console = g.wait_up(BOOT);
-    assert!(console.contains("XMTEST-NET eth0 10.99.0.50/24"), "{console}");
+    assert!(
+        console.contains("XMTEST-NET eth0 10.99.0.50/24"),
+        "{console}"
+    );
     // The first packets can race the bridge port's forwarding state: retry for a while.
     let ok = wait_until(Duration::from_secs(30), "ping 10.99.0.50", || {
         let out = run("ping -c 1 -W 1 10.99.0.50");
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
     });
     println!("{ok}");
     run_ok("ping -c 3 -W 2 10.99.0.50");
@@ -71,8 +80,14 @@ fn file_disks_are_visible_in_guest() {
         .start();
     let out = g.wait_cmd(BOOT);
     let console = g.console_text();
-    assert!(console.contains("XMTEST-DISK xvdb sectors=65536 ro=0"), "{console}");
-    assert!(console.contains("XMTEST-DISK xvdc sectors=32768 ro=1"), "{console}");
+    assert!(
+        console.contains("XMTEST-DISK xvdb sectors=65536 ro=0"),
+        "{console}"
+    );
+    assert!(
+        console.contains("XMTEST-DISK xvdc sectors=32768 ro=1"),
+        "{console}"
+    );
     assert_eq!(out.rc, 0, "{out:?}");
     assert_eq!(out.text.lines().next(), Some("65536"), "{out:?}");
     assert!(out.text.contains("xmlab scratch disk"), "{out:?}");
