@@ -1,8 +1,9 @@
 //! Building a PV domain, in libxl 4.17's order: create paused, limits, event channels, the
 //! domain's xenstore home, the libxenguest build, scheduling, the post-build nodes, INTRODUCE,
-//! console 0, then unpause. Every step that allocates something pushes its undo; if a later step
-//! fails, [`Rollback`] runs the undos in reverse, so a failed create leaves no domain and no
-//! xenstore node behind, and the first error is what the caller sees.
+//! console 0, devices and their hotplug scripts, then unpause. Nothing is allocated before the
+//! domain exists, and everything after hangs off it; if any later step fails, [`Rollback`]
+//! destroys the domain as `xm destroy` does (devices torn down, every xenstore node removed),
+//! so a failed create leaves nothing behind, and the first error is what the caller sees.
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -52,55 +53,34 @@ pub struct Created {
     pub name: String,
 }
 
-enum Undo {
-    Destroy(DomId),
-    Teardown(Device, DomId),
-    RemoveNodes(Vec<String>),
-    Release(DomId),
-}
-
-/// The undo list of a create in progress. Dropped without [`Rollback::commit`], it undoes
-/// everything, newest first.
+/// The undo of a create in progress: once the domain exists, every later step only adds to
+/// it (xenstore nodes, devices, the introduction to xenstored), so undoing any prefix of the
+/// steps is destroying the domain the way `xm destroy` does — which removes whatever of those
+/// exists. Dropped without [`Rollback::commit`], it does that.
 struct Rollback<'h> {
     host: &'h Host,
-    undo: Vec<Undo>,
+    domid: Option<DomId>,
 }
 
 impl<'h> Rollback<'h> {
     fn new(host: &'h Host) -> Self {
-        Rollback {
-            host,
-            undo: Vec::new(),
-        }
+        Rollback { host, domid: None }
     }
 
-    fn push(&mut self, u: Undo) {
-        self.undo.push(u);
+    fn created(&mut self, domid: DomId) {
+        self.domid = Some(domid);
     }
 
     fn commit(mut self) {
-        self.undo.clear();
+        self.domid = None;
     }
 }
 
 impl Drop for Rollback<'_> {
     fn drop(&mut self) {
-        while let Some(u) = self.undo.pop() {
-            // Undo is best effort: the original error is what the caller reports.
-            match u {
-                Undo::Destroy(domid) => {
-                    let _ = self.host.xc.domain_destroy(domid);
-                }
-                Undo::RemoveNodes(paths) => {
-                    for p in paths {
-                        let _ = self.host.xs.rm(&p);
-                    }
-                }
-                Undo::Teardown(dev, domid) => device::teardown(&self.host.xs, &dev, domid),
-                Undo::Release(domid) => {
-                    let _ = self.host.xs.release(domid);
-                }
-            }
+        if let Some(domid) = self.domid {
+            // Best effort: the original error is what the caller reports.
+            let _ = self.host.destroy(domid);
         }
     }
 }
@@ -123,7 +103,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         max_maptrack_frames: 1024,
         max_grant_version: if physinfo.gnttab_v2 { 2 } else { 1 },
     })?;
-    rollback.push(Undo::Destroy(domid));
+    rollback.created(domid);
 
     host.xc.domain_max_vcpus(domid, plan.max_vcpus)?;
     host.xc
@@ -136,9 +116,6 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     host.xc.domain_set_tsc_default(domid)?;
 
     let paths = DomainPaths::new(domid, &uuid, console_domid);
-    rollback.push(Undo::RemoveNodes(
-        paths.all().iter().map(|s| s.to_string()).collect(),
-    ));
     let make = layout::domain_make(&paths, domid, &uuid, &plan.name);
     host.xs.transaction(|tx| {
         for p in [&paths.dom, &paths.vm, &paths.libxl] {
@@ -222,7 +199,6 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         Ok(())
     })?;
     host.xs.introduce(domid, built.store_mfn, store_port)?;
-    rollback.push(Undo::Release(domid));
 
     let console = layout::console(
         &paths,
@@ -242,15 +218,12 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         .iter()
         .flat_map(|d| device::nodes(d, domid))
         .collect();
-    let backends = plan.devices.iter().map(|d| d.backend_path(domid)).collect();
-    rollback.push(Undo::RemoveNodes(backends));
     host.xs.transaction(|tx| {
         layout::write_nodes(tx, &console)?;
         layout::write_nodes(tx, &device_nodes)?;
         tx.write(&plan_path(domid), kept.as_bytes())
     })?;
     for dev in &plan.devices {
-        rollback.push(Undo::Teardown(dev.clone(), domid));
         device::hotplug(&host.xs, dev, domid)?;
     }
 

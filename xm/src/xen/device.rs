@@ -246,27 +246,38 @@ fn run_script(xs: &Xs, dev: &Device, domid: DomId, add: bool) -> Result<(), Stri
     }
     let out = cmd.output().map_err(|e| format!("{script}: {e}"))?;
     if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(format!("{script} exited with {}: {}", out.status, err.trim()));
+        // The scripts say why in the store (`fatal` writes hotplug-error) more often than on
+        // stderr.
+        let why = xs
+            .read_string(&format!("{back}/hotplug-error"))
+            .unwrap_or_else(|_| String::from_utf8_lossy(&out.stderr).trim().to_string());
+        return Err(format!("{script} failed ({}): {why}", out.status));
     }
     Ok(())
 }
 
-/// Closes a device and undoes its hotplug work (a loop device, a bridge port): tells the
-/// backend to close (online=0, state=5), waits for it to be closed, then runs the script's
-/// remove/offline. Best effort: a backend that never answers is torn down anyway.
-pub fn teardown(xs: &Xs, dev: &Device, domid: DomId) {
-    let back = dev.backend_path(domid);
-    let connected = xs
-        .try_read(&format!("{back}/hotplug-status"))
-        .ok()
-        .flatten()
-        .is_some_and(|v| v == b"connected");
-    let _ = xs.write(&format!("{back}/online"), "0");
-    let _ = xs.write(&format!("{back}/state"), "5");
-    let _ = wait_value(xs, &format!("{back}/state"), &["6"], Duration::from_secs(5));
-    if connected {
-        let _ = run_script(xs, dev, domid, false);
+/// Closes devices and undoes their hotplug work (loop devices, bridge ports), as libxl's
+/// removal does: tell each backend to close (online=0, state=5), give the backend drivers a
+/// moment together to let go (they do once the frontends are gone), then run each script's
+/// remove/offline. Best effort: a backend that does not answer is torn down anyway.
+pub fn teardown(xs: &Xs, devs: &[Device], domid: DomId) {
+    let mut connected = Vec::new();
+    for dev in devs {
+        let back = dev.backend_path(domid);
+        let status = xs.try_read(&format!("{back}/hotplug-status")).ok().flatten();
+        connected.push(status.is_some_and(|v| v == b"connected"));
+        let _ = xs.write(&format!("{back}/online"), "0");
+        let _ = xs.write(&format!("{back}/state"), "5");
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    for dev in devs {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let _ = wait_value(xs, &format!("{}/state", dev.backend_path(domid)), &["6"], left);
+    }
+    for (dev, was_connected) in devs.iter().zip(connected) {
+        if was_connected {
+            let _ = run_script(xs, dev, domid, false);
+        }
     }
 }
 

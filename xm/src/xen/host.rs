@@ -85,9 +85,7 @@ impl Host {
         let devices = device::existing(&self.xs, domid);
         self.xc.domain_destroy(domid)?;
         let _ = self.xs.rm(&format!("/local/domain/{domid}"));
-        for dev in &devices {
-            device::teardown(&self.xs, dev, domid);
-        }
+        device::teardown(&self.xs, &devices, domid);
         self.remove_nodes(domid, vm.as_deref());
         Ok(())
     }
