@@ -126,6 +126,9 @@ pub(crate) struct FuncDef {
     pub params: Vec<Rc<str>>,
     /// Default expressions for the last `defaults.len()` params.
     pub defaults: Vec<Expr>,
+    /// `*args` and `**kwargs` parameter names.
+    pub star: Option<Rc<str>>,
+    pub starstar: Option<Rc<str>>,
     pub body: Vec<Stmt>,
     /// Every name the body binds: these are the function's locals.
     pub locals: Vec<Rc<str>>,

@@ -691,16 +691,25 @@ impl<'a> Interp<'a> {
                 if n == 1 { "" } else { "s" }
             ))
         };
-        if args.len() > nparams {
+        if args.len() > nparams && def.star.is_none() {
             return Err(arity(args.len() + kwargs.len()));
         }
         let mut slots: Vec<Option<Val>> = vec![None; nparams];
-        let npos = args.len();
-        for (slot, a) in slots.iter_mut().zip(args) {
+        let npos = args.len().min(nparams);
+        let mut args = args.into_iter();
+        for (slot, a) in slots.iter_mut().zip(args.by_ref()) {
             *slot = Some(a);
         }
+        let extra_pos: Vec<Val> = args.collect();
+        let extra_kw = Val::dict(Vec::new());
         for (k, v) in kwargs {
             let Some(i) = def.params.iter().position(|p| *p == k) else {
+                if def.starstar.is_some() {
+                    if let Val::Dict(d) = &extra_kw {
+                        ops::dict_set(d, Val::Str(k.clone()), v, &mut self.m)?;
+                    }
+                    continue;
+                }
                 return Err(PyErr::type_err(format!(
                     "{name}() got an unexpected keyword argument '{k}'"
                 )));
@@ -720,6 +729,12 @@ impl<'a> Interp<'a> {
                 None => return Err(arity(npos)),
             };
             vars.insert(def.params[i].clone(), v);
+        }
+        if let Some(star) = &def.star {
+            vars.insert(star.clone(), Val::tuple(extra_pos));
+        }
+        if let Some(starstar) = &def.starstar {
+            vars.insert(starstar.clone(), extra_kw);
         }
         if self.frames.len() >= self.max_calls {
             return Err(PyErr::new(

@@ -289,9 +289,38 @@ impl Parser {
         self.expect_op("(")?;
         let mut params = Vec::new();
         let mut defaults = Vec::new();
+        let (mut star, mut starstar): (Option<Rc<str>>, Option<Rc<str>>) = (None, None);
         while !self.is_op(")") {
-            if self.is_op("*") || self.is_op("**") {
-                return Err(PyErr::unsupported("'*args' or '**kwargs' in a 'def'").at(self.pos()));
+            let ppos = self.pos();
+            if starstar.is_some() {
+                return Err(self.unexpected());
+            }
+            if self.eat_op("**") {
+                starstar = Some(self.ident()?);
+            } else if self.eat_op("*") {
+                if star.is_some() {
+                    return Err(syntax(ppos, "invalid syntax (a second '*' parameter)"));
+                }
+                star = Some(self.ident()?);
+            }
+            if let Some(n) = star
+                .iter()
+                .chain(starstar.iter())
+                .find(|n| params.contains(*n))
+            {
+                return Err(syntax(
+                    ppos,
+                    format!("duplicate argument '{n}' in function definition"),
+                ));
+            }
+            if star.is_some() || starstar.is_some() {
+                if star.is_some() && starstar.is_some() && star == starstar {
+                    return Err(syntax(ppos, "duplicate argument in function definition"));
+                }
+                if !self.eat_op(",") {
+                    break;
+                }
+                continue;
             }
             if self.is_op("(") {
                 return Err(PyErr::unsupported("a tuple parameter").at(self.pos()));
@@ -325,12 +354,15 @@ impl Parser {
         self.in_loop = saved_loop;
         let body = body?;
         let mut locals: Vec<Rc<str>> = params.clone();
+        locals.extend(star.iter().chain(starstar.iter()).cloned());
         collect_bound(&body, &mut locals);
         Ok(Stmt {
             kind: StmtKind::Def(Rc::new(FuncDef {
                 name,
                 params,
                 defaults,
+                star,
+                starstar,
                 body,
                 locals,
                 pos,
