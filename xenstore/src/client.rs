@@ -1,14 +1,19 @@
-//! The client: one connection, shared by any number of threads, with a reader thread that
-//! routes replies (by `req_id`) to the callers waiting for them and watch events (by token) to
-//! their [`Watch`].
+//! The client: one connection, shared by any number of threads.
+//!
+//! Replies are matched to requests by `req_id`. Whoever is waiting for a reply reads the
+//! connection itself when nobody else is (routing whatever arrives, including other callers'
+//! replies), so a lone caller pays one wake-up per round trip, as with libxenstore. The first
+//! watch starts a background reader thread, which from then on does all the reading, so watch
+//! events (which arrive unsolicited, interleaved with replies) are delivered to their [`Watch`]
+//! (by token) even when no request is being made.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -39,35 +44,54 @@ struct Inner {
     shared: Arc<Shared>,
     next_req_id: AtomicU32,
     path: PathBuf,
-    reader: Option<std::thread::JoinHandle<()>>,
+    /// The background reader, once the first watch started it.
+    reader_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Held for the whole of each request on the xenbus device, which allows one request in
     /// flight per open file (see [`transport`]).
     device_turn: Option<Mutex<()>>,
 }
 
-/// State shared with the reader thread.
-#[derive(Default)]
+/// What callers and the background reader share.
 struct Shared {
     state: Mutex<State>,
+    /// Signalled when replies were routed, the reader role was given up, or the connection
+    /// died.
+    changed: Condvar,
+    /// The read half. Locked only by the holder of the reader role ([`State::reading`]).
+    read_side: Mutex<ReadSide>,
+}
+
+struct ReadSide {
+    reader: Box<dyn Read + Send>,
+    decoder: Decoder,
+    buf: Vec<u8>,
 }
 
 #[derive(Default)]
 struct State {
-    /// Callers waiting for the reply to a req_id.
-    pending: HashMap<u32, SyncSender<Message>>,
+    /// Requests sent and not answered yet: `None` until the reply is routed into the slot.
+    pending: HashMap<u32, Option<Message>>,
     /// Live watches by token.
     watches: HashMap<String, mpsc::Sender<WatchEvent>>,
     /// Why the connection is unusable, once it is.
     dead: Option<String>,
-    /// The handle is being dropped; the reader should stop.
+    /// The handle is being dropped; the background reader should stop.
     closing: bool,
+    /// Someone (a waiting caller, or the background reader for good) is reading.
+    reading: bool,
+    /// The background reader has been started.
+    background: bool,
+}
+
+fn relock<T>(r: std::sync::LockResult<T>) -> T {
+    // A panic while holding one of these locks cannot leave the state inconsistent (every
+    // update is a single insert/remove/assignment), so a poisoned lock is still usable.
+    r.unwrap_or_else(|p| p.into_inner())
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding this lock cannot leave the maps inconsistent (every update is a
-        // single insert/remove), so a poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        relock(self.state.lock())
     }
 
     /// Mark the connection dead and wake everyone waiting on it.
@@ -78,15 +102,88 @@ impl Shared {
         }
         st.pending.clear();
         st.watches.clear();
+        drop(st);
+        self.changed.notify_all();
+    }
+
+    fn dead_reason(st: &State) -> String {
+        st.dead
+            .clone()
+            .unwrap_or_else(|| "connection closed".into())
     }
 
     fn disconnected(&self) -> Error {
-        let reason = self
-            .lock()
-            .dead
-            .clone()
-            .unwrap_or_else(|| "connection closed".into());
-        Error::Disconnected { reason }
+        Error::Disconnected {
+            reason: Shared::dead_reason(&self.lock()),
+        }
+    }
+
+    /// Read once (blocking) and route every whole message received. Only the holder of the
+    /// reader role calls this. `Err` says why the connection is dead.
+    fn read_and_route(&self) -> std::result::Result<(), String> {
+        let msgs = {
+            let mut guard = relock(self.read_side.lock());
+            let rs = &mut *guard;
+            let n = loop {
+                match rs.reader.read(&mut rs.buf) {
+                    Ok(0) => return Err("closed by xenstored".into()),
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(format!("read failed: {e}")),
+                }
+            };
+            rs.decoder.feed(&rs.buf[..n]);
+            let mut msgs = Vec::new();
+            loop {
+                match rs.decoder.next_message() {
+                    Ok(Some(m)) => msgs.push(m),
+                    Ok(None) => break,
+                    Err(e) => return Err(format!("corrupt message from xenstored: {e}")),
+                }
+            }
+            msgs
+        };
+        if !msgs.is_empty() {
+            let mut st = self.lock();
+            for m in msgs {
+                route(&mut st, m);
+            }
+            drop(st);
+            self.changed.notify_all();
+        }
+        Ok(())
+    }
+
+    /// Wait for the reply to `id`, reading the connection whenever nobody else is.
+    fn wait_reply(&self, id: u32) -> std::result::Result<Message, String> {
+        let mut st = self.lock();
+        loop {
+            match st.pending.get_mut(&id) {
+                Some(slot) => {
+                    if let Some(m) = slot.take() {
+                        st.pending.remove(&id);
+                        return Ok(m);
+                    }
+                }
+                // Cleared by `kill`.
+                None => return Err(Shared::dead_reason(&st)),
+            }
+            if st.reading {
+                st = relock(self.changed.wait(st));
+                continue;
+            }
+            st.reading = true;
+            drop(st);
+            let r = self.read_and_route();
+            st = self.lock();
+            st.reading = false;
+            self.changed.notify_all();
+            if let Err(reason) = r {
+                drop(st);
+                self.kill(reason);
+                st = self.lock();
+            }
+        }
     }
 }
 
@@ -141,7 +238,7 @@ impl Xs {
         Xs::from_connection(conn)
     }
 
-    /// Use an opened [`Connection`]; starts the reader thread.
+    /// Use an opened [`Connection`].
     pub fn from_connection(conn: Connection) -> Result<Xs> {
         let Connection {
             reader,
@@ -149,21 +246,22 @@ impl Xs {
             path,
         } = conn;
         let device_turn = (writer.kind() == Kind::Device).then(|| Mutex::new(()));
-        let shared = Arc::new(Shared::default());
-        let for_reader = Arc::clone(&shared);
-        let reader = std::thread::Builder::new()
-            .name("xenstore-reader".into())
-            .spawn(move || reader_loop(&for_reader, reader))
-            .map_err(|e| Error::Open {
-                tried: vec![(path.clone(), e)],
-            })?;
+        let shared = Arc::new(Shared {
+            state: Mutex::default(),
+            changed: Condvar::new(),
+            read_side: Mutex::new(ReadSide {
+                reader,
+                decoder: Decoder::new(),
+                buf: vec![0u8; 16 * 1024],
+            }),
+        });
         Ok(Xs {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
                 shared,
                 next_req_id: AtomicU32::new(1),
                 path,
-                reader: Some(reader),
+                reader_thread: Mutex::new(None),
                 device_turn,
             }),
         })
@@ -328,6 +426,7 @@ impl Xs {
             // Registered before WATCH is sent, so the immediate first event is not lost.
             st.watches.insert(token.to_string(), tx);
         }
+        self.inner.start_background_reader()?;
         let payload = wire::strings_payload(&[path.as_bytes(), token.as_bytes()]);
         let sent = self
             .inner
@@ -600,11 +699,30 @@ impl Inner {
         }
     }
 
-    /// Register and send requests; one receiver per request, in order. Sizes must already be
-    /// checked (see [`Inner::check_size`]).
-    fn submit(&self, reqs: &[Request<'_>]) -> Result<Vec<Receiver<Message>>> {
+    /// Start the thread that reads (and routes watch events) from now on, if not yet running.
+    fn start_background_reader(&self) -> Result<()> {
+        let mut st = self.shared.lock();
+        if st.background {
+            return Ok(());
+        }
+        let shared = Arc::clone(&self.shared);
+        let handle = std::thread::Builder::new()
+            .name("xenstore-reader".into())
+            .spawn(move || background_reader(&shared))
+            .map_err(|e| Error::Io {
+                op: MsgType::Watch,
+                path: "(starting the reader thread)".into(),
+                source: e,
+            })?;
+        st.background = true;
+        *relock(self.reader_thread.lock()) = Some(handle);
+        Ok(())
+    }
+
+    /// Register and send requests; their req_ids, in order. Sizes must already be checked
+    /// (see [`Inner::check_size`]).
+    fn submit(&self, reqs: &[Request<'_>]) -> Result<Vec<u32>> {
         let mut encoded = Vec::with_capacity(reqs.len());
-        let mut rxs = Vec::with_capacity(reqs.len());
         let mut ids = Vec::with_capacity(reqs.len());
         {
             let mut st = self.shared.lock();
@@ -621,11 +739,9 @@ impl Inner {
                     path: r.what.to_string(),
                     len: r.payload.len(),
                 })?;
-                let (tx, rx) = mpsc::sync_channel(1);
-                st.pending.insert(id, tx);
+                st.pending.insert(id, None);
                 ids.push(id);
                 encoded.push(bytes);
-                rxs.push(rx);
             }
         }
         let (sent, kind) = {
@@ -650,7 +766,7 @@ impl Inner {
                 source: e,
             });
         }
-        Ok(rxs)
+        Ok(ids)
     }
 
     fn check_size(r: &Request<'_>) -> Result<()> {
@@ -665,8 +781,11 @@ impl Inner {
     }
 
     /// Wait for one reply and turn it into the payload of a successful reply, or an error.
-    fn finish(&self, rx: Receiver<Message>, op: MsgType, what: &str) -> Result<Vec<u8>> {
-        let reply = rx.recv().map_err(|_| self.shared.disconnected())?;
+    fn finish(&self, id: u32, op: MsgType, what: &str) -> Result<Vec<u8>> {
+        let reply = self
+            .shared
+            .wait_reply(id)
+            .map_err(|reason| Error::Disconnected { reason })?;
         match reply.ty {
             MsgType::Error => {
                 let errno =
@@ -692,9 +811,9 @@ impl Inner {
             .device_turn
             .as_ref()
             .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
-        let rx = self.submit(std::slice::from_ref(&req))?.pop();
-        let rx = rx.ok_or_else(|| self.shared.disconnected())?;
-        self.finish(rx, req.op, req.what)
+        let id = self.submit(std::slice::from_ref(&req))?.pop();
+        let id = id.ok_or_else(|| self.shared.disconnected())?;
+        self.finish(id, req.op, req.what)
     }
 
     fn read(&self, tx: u32, path: &str) -> Result<Vec<u8>> {
@@ -751,9 +870,9 @@ impl Inner {
                 .as_ref()
                 .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
             match self.submit(&reqs) {
-                Ok(rxs) => {
-                    for ((i, rx), r) in window.iter().zip(rxs).zip(&reqs) {
-                        out[*i] = Some(self.finish(rx, MsgType::Read, r.what));
+                Ok(ids) => {
+                    for ((i, id), r) in window.iter().zip(ids).zip(&reqs) {
+                        out[*i] = Some(self.finish(id, MsgType::Read, r.what));
                     }
                 }
                 Err(e) => {
@@ -912,31 +1031,25 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.shared.lock().closing = true;
-        let kind = {
-            let mut w = self.writer();
-            if w.kind() == Kind::Device {
-                // A blocked read() on the device cannot be interrupted; a reply wakes the
-                // reader, which then sees `closing` and exits (closing its end of the device).
-                let wake =
-                    Message::new(MsgType::GetDomainPath, 0, 0, wire::strings_payload(&[b"0"]));
-                if let Ok(bytes) = wake.encode() {
-                    let _ = w.send(&[bytes]);
-                }
-            } else {
-                w.shutdown();
-            }
-            w.kind()
+        // Without a background reader nothing is blocked on the connection: closing it is all.
+        let Some(handle) = relock(self.reader_thread.lock()).take() else {
+            return;
         };
-        // After a socket shutdown the reader's read() returns at once, so it is joined (no
-        // thread outlives the handle). The device's reader depends on xenstored answering the
-        // wake-up, so it is left to finish on its own.
-        let reader = if kind == Kind::Socket {
-            self.reader.take()
+        let w = relock(self.writer.lock());
+        if w.kind() == Kind::Socket {
+            // The reader's read() returns at once after a shutdown, so it is joined: no thread
+            // outlives the handle.
+            w.shutdown();
+            drop(w);
+            let _ = handle.join();
         } else {
-            None
-        };
-        if let Some(h) = reader {
-            let _ = h.join();
+            // A read() blocked on the device cannot be interrupted; a reply wakes the reader,
+            // which then sees `closing` and exits, closing its end of the device.
+            let mut w = w;
+            let wake = Message::new(MsgType::GetDomainPath, 0, 0, wire::strings_payload(&[b"0"]));
+            if let Ok(bytes) = wake.encode() {
+                let _ = w.send(&[bytes]);
+            }
         }
     }
 }
@@ -963,34 +1076,30 @@ fn duplicate(e: &Error) -> Error {
     }
 }
 
-/// The reader thread: owns the read half, decodes messages, routes them.
-fn reader_loop(shared: &Shared, mut reader: Box<dyn Read + Send>) {
-    let mut decoder = Decoder::new();
-    let mut buf = vec![0u8; 16 * 1024];
-    let reason = 'conn: loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break "closed by xenstored".to_string(),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => break format!("read failed: {e}"),
-        };
-        decoder.feed(&buf[..n]);
-        loop {
-            match decoder.next_message() {
-                Ok(Some(msg)) => route(shared, msg),
-                Ok(None) => break,
-                Err(e) => break 'conn format!("corrupt message from xenstored: {e}"),
-            }
+/// The background reader: takes the reader role for good once the current holder gives it up.
+fn background_reader(shared: &Shared) {
+    let mut st = shared.lock();
+    while st.reading && st.dead.is_none() {
+        st = relock(shared.changed.wait(st));
+    }
+    if st.dead.is_some() {
+        return;
+    }
+    st.reading = true;
+    drop(st);
+    loop {
+        if let Err(reason) = shared.read_and_route() {
+            shared.kill(reason);
+            return;
         }
         if shared.lock().closing {
-            break "connection closed".to_string();
+            shared.kill("connection closed".into());
+            return;
         }
-    };
-    shared.kill(reason);
+    }
 }
 
-fn route(shared: &Shared, msg: Message) {
-    let mut st = shared.lock();
+fn route(st: &mut State, msg: Message) {
     if msg.ty == MsgType::WatchEvent {
         // A malformed event cannot be attributed to a watch; the stream itself is intact.
         if let Some((path, token, tx)) = wire::parse_watch_event(&msg.payload)
@@ -999,7 +1108,7 @@ fn route(shared: &Shared, msg: Message) {
         {
             let _ = tx.send(WatchEvent { path, token });
         }
-    } else if let Some(tx) = st.pending.remove(&msg.req_id) {
-        let _ = tx.try_send(msg);
+    } else if let Some(slot) = st.pending.get_mut(&msg.req_id) {
+        *slot = Some(msg);
     }
 }

@@ -180,6 +180,36 @@ fn many_threads_share_one_connection() {
 }
 
 #[test]
+fn many_threads_share_one_connection_with_a_watch_streaming() {
+    // Once a watch exists a background thread does the reading; every READ reply here is
+    // preceded by an event, and the callers' replies must still reach them.
+    let (xs, _log, _h) = fake(|req| match req.ty {
+        MsgType::Watch | MsgType::Unwatch => vec![ok(req)],
+        _ => vec![event("/w/x", "w"), reply(req, arg0(req).as_bytes())],
+    });
+    let w = xs.watch("/w", "w").unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let xs = xs.clone();
+            thread::spawn(move || {
+                for i in 0..100 {
+                    let p = format!("/t{t}/k{i}");
+                    assert_eq!(xs.read_string(&p).unwrap(), p);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut events = 0;
+    while w.try_recv().unwrap().is_some() {
+        events += 1;
+    }
+    assert_eq!(events, 400);
+}
+
+#[test]
 fn watch_events_interleaved_with_replies() {
     let (xs, log, _h) = fake(|req| match req.ty {
         // The immediate event, sent before the WATCH reply.
