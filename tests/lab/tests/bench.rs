@@ -14,7 +14,11 @@ fn time_ok(what: &str, f: impl FnOnce() -> std::process::Output) -> f64 {
     let t = Instant::now();
     let out = f();
     let s = t.elapsed().as_secs_f64();
-    assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     s
 }
 
@@ -28,8 +32,16 @@ fn report(what: &str, xm_s: f64, xl_s: f64) {
 }
 
 fn list_times(rounds: usize) -> (f64, f64) {
-    let xm_t = median((0..rounds).map(|_| time_ok("xm list", || xm(&["list"]))).collect());
-    let xl_t = median((0..rounds).map(|_| time_ok("xl list", || xl(&["list"]))).collect());
+    let xm_t = median(
+        (0..rounds)
+            .map(|_| time_ok("xm list", || xm(&["list"])))
+            .collect(),
+    );
+    let xl_t = median(
+        (0..rounds)
+            .map(|_| time_ok("xl list", || xl(&["list"])))
+            .collect(),
+    );
     (xm_t, xl_t)
 }
 
@@ -48,7 +60,11 @@ fn bench_create_and_list_against_xl() {
             let cfg = Guest::new(&name).memory(80).write_config();
             let cfg = cfg.to_string_lossy().into_owned();
             let t = time_ok(&format!("{tool} create"), || {
-                if tool == "xm" { xm(&["create", "-q", "-p", &cfg]) } else { xl(&["create", "-q", "-p", &cfg]) }
+                if tool == "xm" {
+                    xm(&["create", "-q", "-p", &cfg])
+                } else {
+                    xl(&["create", "-q", "-p", &cfg])
+                }
             });
             times.push(t);
             xl_ok(&["destroy", &name]);
@@ -65,7 +81,9 @@ fn bench_create_and_list_against_xl() {
         xl_ok(&["create", "-q", "-p", &cfg.to_string_lossy()]);
         guests.push(Running::adopt(&name));
     }
-    let listed = String::from_utf8_lossy(&xm(&["list"]).stdout).lines().count();
+    let listed = String::from_utf8_lossy(&xm(&["list"]).stdout)
+        .lines()
+        .count();
     assert_eq!(listed, 1 + 1 + 32, "header + Domain-0 + 32 guests");
     let (a, b) = list_times(15);
     report("list, 33 domains", a, b);

@@ -52,7 +52,12 @@ impl Session {
 
     /// Types Ctrl-] and waits for xm to exit; returns its exit code.
     fn detach(mut self) -> Option<i32> {
-        self.child.stdin.as_mut().unwrap().write_all(&[0x1d]).unwrap();
+        self.child
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(&[0x1d])
+            .unwrap();
         let status = wait_until(Duration::from_secs(10), "xm to exit after Ctrl-]", || {
             self.child.try_wait().unwrap()
         });
@@ -66,20 +71,37 @@ fn create_c_shows_boot_from_first_line_and_ctrl_bracket_detaches() {
     let name = unique_name("xcc");
     // After boot the guest runs an interactive shell on its console (hvc0).
     // Not `quiet`, so the kernel's first line (its banner) is on the console.
-    let cfg = Guest::new(&name).kernel_args("").cmd("sh -i").write_config();
+    let cfg = Guest::new(&name)
+        .kernel_args("")
+        .cmd("sh -i")
+        .write_config();
     let s = Session::start(&["create", "-c", &cfg.to_string_lossy()]);
     let g = Running::adopt(&name);
     let text = s.wait_for(GUEST_UP, BOOT);
     // The guest kernel's first line reached us: nothing was lost before the attach.
-    assert!(text.contains("Linux version"), "no kernel banner in:\n{text}");
-    assert!(text.contains(&format!("Started domain {name} (id=")), "{text}");
+    assert!(
+        text.contains("Linux version"),
+        "no kernel banner in:\n{text}"
+    );
+    assert!(
+        text.contains(&format!("Started domain {name} (id=")),
+        "{text}"
+    );
     assert_eq!(s.detach(), Some(0));
-    assert!(g.domid().is_some(), "detaching must leave the guest running");
+    assert!(
+        g.domid().is_some(),
+        "detaching must leave the guest running"
+    );
 
     // Attach again with `xm console`, see the guest answer, detach again.
     let s = Session::start(&["console", &name]);
     std::thread::sleep(Duration::from_millis(500));
-    s.child.stdin.as_ref().unwrap().write_all(b"echo console-$((6*7))\n").unwrap();
+    s.child
+        .stdin
+        .as_ref()
+        .unwrap()
+        .write_all(b"echo console-$((6*7))\n")
+        .unwrap();
     s.wait_for("console-42", Duration::from_secs(20));
     assert_eq!(s.detach(), Some(0));
     assert!(xm(&["destroy", &name]).status.success());
@@ -91,7 +113,10 @@ fn console_of_unknown_domain_exits_3_and_q_is_silent() {
     require_lab!();
     let out = xm(&["console", "no-such-dom"]);
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "Error: Domain 'no-such-dom' does not exist.\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "Error: Domain 'no-such-dom' does not exist.\n"
+    );
     let out = xm(&["console", "-q", "no-such-dom"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stderr.is_empty());

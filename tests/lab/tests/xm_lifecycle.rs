@@ -7,7 +7,10 @@ use std::time::Duration;
 const BOOT: Duration = Duration::from_secs(90);
 
 fn out(o: &std::process::Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 fn xm_start(g: &Guest, name: &str) -> Running {
@@ -31,9 +34,15 @@ fn shutdown_w_waits_until_the_domain_is_gone() {
     let o = xm(&["shutdown", "-w", &name]);
     let (stdout, stderr) = out(&o);
     assert!(o.status.success(), "{stderr}");
-    assert_eq!(stdout, format!("Domain {name} terminated\nAll domains terminated\n"));
+    assert_eq!(
+        stdout,
+        format!("Domain {name} terminated\nAll domains terminated\n")
+    );
     // -w returns only once the domain no longer exists (xl's returns a moment before).
-    assert!(!domain_exists(&name), "domain still listed after xm shutdown -w");
+    assert!(
+        !domain_exists(&name),
+        "domain still listed after xm shutdown -w"
+    );
     drop(g);
 }
 
@@ -47,11 +56,21 @@ fn shutdown_all_stops_every_guest_but_dom0() {
     let o = xm(&["shutdown", "-a", "-w"]);
     let (stdout, stderr) = out(&o);
     assert!(o.status.success(), "{stderr}");
-    assert!(stdout.contains(&format!("Domain {a} terminated\n")), "{stdout}");
-    assert!(stdout.contains(&format!("Domain {b} terminated\n")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("Domain {a} terminated\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("Domain {b} terminated\n")),
+        "{stdout}"
+    );
     assert!(stdout.ends_with("All domains terminated\n"), "{stdout}");
     let list = xl_ok(&["list"]);
-    assert_eq!(list.lines().count(), 2, "only Domain-0 should remain:\n{list}");
+    assert_eq!(
+        list.lines().count(),
+        2,
+        "only Domain-0 should remain:\n{list}"
+    );
     drop((ga, gb));
 }
 
@@ -64,11 +83,16 @@ fn reboot_w_restarts_the_guest_under_a_new_domid() {
     let o = xm(&["reboot", "-w", &name]);
     let (stdout, stderr) = out(&o);
     assert!(o.status.success(), "{stderr}");
-    assert_eq!(stdout, format!("Domain {name} rebooted\nAll domains rebooted\n"));
+    assert_eq!(
+        stdout,
+        format!("Domain {name} rebooted\nAll domains rebooted\n")
+    );
     let new = g.domid().expect("rebooted domain exists");
     assert_ne!(old, new);
     // The console log appends across the restart: the guest came up a second time.
-    wait_until(BOOT, "second boot marker", || (count(&g.console_text(), GUEST_UP) >= 2).then_some(()));
+    wait_until(BOOT, "second boot marker", || {
+        (count(&g.console_text(), GUEST_UP) >= 2).then_some(())
+    });
 }
 
 #[test]
@@ -85,7 +109,10 @@ fn on_poweroff_preserve_keeps_the_stopped_domain() {
     });
     assert_eq!(state, "---s--");
     std::thread::sleep(Duration::from_secs(2));
-    assert!(domain_exists(&name), "preserve must leave the domain in place");
+    assert!(
+        domain_exists(&name),
+        "preserve must leave the domain in place"
+    );
     assert!(xm(&["destroy", &name]).status.success());
     g.wait_gone(Duration::from_secs(10));
 }
@@ -95,7 +122,9 @@ fn on_crash_destroy_removes_a_crashed_guest() {
     require_lab!();
     let name = unique_name("crs");
     // The guest panics on purpose once it is up.
-    let g = Guest::new(&name).cfg("on_crash = 'destroy'").cmd("echo c > /proc/sysrq-trigger");
+    let g = Guest::new(&name)
+        .cfg("on_crash = 'destroy'")
+        .cmd("echo c > /proc/sysrq-trigger");
     let cfg = g.write_config();
     let o = xm(&["create", "-q", &cfg.to_string_lossy()]);
     assert!(o.status.success(), "{:?}", out(&o));
@@ -108,11 +137,20 @@ fn on_crash_destroy_removes_a_crashed_guest() {
 fn shutdown_argument_errors_are_xms() {
     require_lab!();
     let o = xm(&["shutdown", "-R", "-H", "Domain-0"]);
-    assert_eq!((o.status.code(), out(&o).1), (Some(1), "Error: Can't specify halt and reboot\n".into()));
+    assert_eq!(
+        (o.status.code(), out(&o).1),
+        (Some(1), "Error: Can't specify halt and reboot\n".into())
+    );
     let o = xm(&["shutdown"]);
-    assert_eq!((o.status.code(), out(&o).1), (Some(1), "Error: No domain parameter given\n".into()));
+    assert_eq!(
+        (o.status.code(), out(&o).1),
+        (Some(1), "Error: No domain parameter given\n".into())
+    );
     let o = xm(&["shutdown", "ghost"]);
     assert_eq!(o.status.code(), Some(3));
     let o = xm(&["shutdown", "Domain-0"]);
-    assert_eq!((o.status.code(), out(&o).1), (Some(1), "Error: Domain 0 cannot be shutdown\n".into()));
+    assert_eq!(
+        (o.status.code(), out(&o).1),
+        (Some(1), "Error: Domain 0 cannot be shutdown\n".into())
+    );
 }

@@ -250,7 +250,7 @@ pub fn stored_plan(host: &Host, domid: DomId) -> Option<DomainPlan> {
 }
 
 /// Checks what can be checked before anything is allocated: a unique name, a readable kernel
-/// and ramdisk, enough free memory.
+/// and ramdisk, disks that exist, enough free memory.
 fn check_plan(host: &Host, plan: &DomainPlan) -> Result<(), ControlError> {
     if let Some(d) = host.domains()?.into_iter().find(|d| d.name == plan.name) {
         return Err(ControlError::NameInUse {
@@ -263,6 +263,19 @@ fn check_plan(host: &Host, plan: &DomainPlan) -> Result<(), ControlError> {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;
+    }
+    for disk in plan.devices.iter().filter_map(Device::params) {
+        // What the block script can attach: a block device or a regular file (loop device).
+        let usable = std::fs::metadata(disk).is_ok_and(|m| {
+            use std::os::unix::fs::FileTypeExt;
+            m.file_type().is_block_device() || m.is_file()
+        });
+        if !usable {
+            return Err(ControlError::File {
+                path: disk.to_string(),
+                message: "disk does not exist (or is neither a block device nor a file)".into(),
+            });
+        }
     }
     let free_mib = host.xc.physinfo()?.free_pages * 4 / 1024;
     if plan.memory_mib > free_mib {
@@ -305,8 +318,13 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut u = [0u8; N];
     let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut u));
     if filled.is_err() {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-        let seed = [now.as_nanos().to_le_bytes(), u128::from(std::process::id()).to_le_bytes()];
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let seed = [
+            now.as_nanos().to_le_bytes(),
+            u128::from(std::process::id()).to_le_bytes(),
+        ];
         for (b, s) in u.iter_mut().zip(seed.concat().into_iter().cycle()) {
             *b = s;
         }

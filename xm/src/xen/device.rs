@@ -51,7 +51,11 @@ pub struct Device {
 
 impl Device {
     pub fn frontend_path(&self, domid: DomId) -> String {
-        format!("/local/domain/{domid}/device/{}/{}", self.kind.as_str(), self.devid)
+        format!(
+            "/local/domain/{domid}/device/{}/{}",
+            self.kind.as_str(),
+            self.devid
+        )
     }
 
     pub fn backend_path(&self, domid: DomId) -> String {
@@ -91,6 +95,18 @@ impl Device {
     }
 
     /// A network interface on a bridge; `vifN.DEVID` in dom0.
+    /// For a vbd, the device or file the backend will open (`params`).
+    pub fn params(&self) -> Option<&str> {
+        (self.kind == Kind::Vbd)
+            .then(|| {
+                self.back
+                    .iter()
+                    .find(|(k, _)| k == "params")
+                    .map(|(_, v)| v.as_str())
+            })
+            .flatten()
+    }
+
     pub fn vif(devid: u32, vif: &VifPlan) -> Device {
         let mut back = vec![
             ("script".into(), vif.script.clone()),
@@ -146,7 +162,12 @@ pub struct VifPlan {
 
 /// xend's `randomMAC`: Xen's OUI, then three random bytes with the first below 0x80.
 pub fn random_mac(random: [u8; 3]) -> String {
-    format!("00:16:3e:{:02x}:{:02x}:{:02x}", random[0] & 0x7f, random[1], random[2])
+    format!(
+        "00:16:3e:{:02x}:{:02x}:{:02x}",
+        random[0] & 0x7f,
+        random[1],
+        random[2]
+    )
 }
 
 /// The nodes of one device (`libxl__device_generic_add`): the frontend directory owned by the
@@ -168,10 +189,18 @@ pub fn nodes(dev: &Device, domid: DomId) -> Vec<Node> {
         n(format!("{libxl}/backend"), back.clone(), None),
         n(front.clone(), String::new(), Some(&front_perms)),
         n(format!("{front}/backend"), back.clone(), None),
-        n(format!("{front}/backend-id"), dev.backend_domid.to_string(), None),
+        n(
+            format!("{front}/backend-id"),
+            dev.backend_domid.to_string(),
+            None,
+        ),
         n(format!("{front}/state"), "1".into(), None),
     ];
-    v.extend(dev.front.iter().map(|(k, val)| n(format!("{front}/{k}"), val.clone(), None)));
+    v.extend(
+        dev.front
+            .iter()
+            .map(|(k, val)| n(format!("{front}/{k}"), val.clone(), None)),
+    );
     let back_keys: Vec<(String, String)> = [
         ("frontend-id".to_string(), domid.to_string()),
         ("online".to_string(), "1".to_string()),
@@ -191,16 +220,25 @@ pub fn nodes(dev: &Device, domid: DomId) -> Vec<Node> {
 
 /// Waits (with a xenstore watch) until `path` holds one of `wanted`; returns the value.
 fn wait_value(xs: &Xs, path: &str, wanted: &[&str], timeout: Duration) -> Result<String, String> {
-    let watch = xs.watch(path, &format!("xm-wait-{path}")).map_err(|e| e.to_string())?;
+    let watch = xs
+        .watch(path, &format!("xm-wait-{path}"))
+        .map_err(|e| e.to_string())?;
     let deadline = Instant::now() + timeout;
     loop {
         let v = xs.try_read(path).map_err(|e| e.to_string())?;
-        let v = v.map(|b| String::from_utf8_lossy(&b).trim().to_string()).unwrap_or_default();
+        let v = v
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .unwrap_or_default();
         if wanted.contains(&v.as_str()) {
             return Ok(v);
         }
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || watch.recv_timeout(left).map_err(|e| e.to_string())?.is_none() {
+        if left.is_zero()
+            || watch
+                .recv_timeout(left)
+                .map_err(|e| e.to_string())?
+                .is_none()
+        {
             return Err(format!("{path} is '{v}' after {}s", timeout.as_secs()));
         }
     }
@@ -212,15 +250,26 @@ fn wait_value(xs: &Xs, path: &str, wanted: &[&str], timeout: Duration) -> Result
 pub fn hotplug(xs: &Xs, dev: &Device, domid: DomId) -> Result<(), ControlError> {
     let back = dev.backend_path(domid);
     let fail = |what: String| {
-        ControlError::Unsupported(format!("{} {} of domain {domid}: {what}", dev.kind.as_str(), dev.devid))
+        ControlError::Unsupported(format!(
+            "{} {} of domain {domid}: {what}",
+            dev.kind.as_str(),
+            dev.devid
+        ))
     };
     wait_value(xs, &format!("{back}/state"), &["2", "4"], DEVICE_TIMEOUT)
         .map_err(|e| fail(format!("the backend driver did not take the device ({e})")))?;
     run_script(xs, dev, domid, true).map_err(fail)?;
-    let status = wait_value(xs, &format!("{back}/hotplug-status"), &["connected", "error"], DEVICE_TIMEOUT)
-        .map_err(|e| fail(format!("the hotplug script did not report ({e})")))?;
+    let status = wait_value(
+        xs,
+        &format!("{back}/hotplug-status"),
+        &["connected", "error"],
+        DEVICE_TIMEOUT,
+    )
+    .map_err(|e| fail(format!("the hotplug script did not report ({e})")))?;
     if status == "error" {
-        let why = xs.read_string(&format!("{back}/hotplug-error")).unwrap_or_default();
+        let why = xs
+            .read_string(&format!("{back}/hotplug-error"))
+            .unwrap_or_default();
         return Err(fail(format!("hotplug script failed: {why}")));
     }
     Ok(())
@@ -228,12 +277,17 @@ pub fn hotplug(xs: &Xs, dev: &Device, domid: DomId) -> Result<(), ControlError> 
 
 fn run_script(xs: &Xs, dev: &Device, domid: DomId, add: bool) -> Result<(), String> {
     let back = dev.backend_path(domid);
-    let script = xs.read_string(&format!("{back}/script")).map_err(|e| e.to_string())?;
+    let script = xs
+        .read_string(&format!("{back}/script"))
+        .map_err(|e| e.to_string())?;
     let kind = dev.kind.as_str();
     let mut cmd = Command::new(&script);
     cmd.env("script", &script)
         .env("XENBUS_TYPE", kind)
-        .env("XENBUS_PATH", format!("backend/{kind}/{domid}/{}", dev.devid))
+        .env(
+            "XENBUS_PATH",
+            format!("backend/{kind}/{domid}/{}", dev.devid),
+        )
         .env("XENBUS_BASE_PATH", "backend");
     match dev.kind {
         Kind::Vbd => {
@@ -251,6 +305,11 @@ fn run_script(xs: &Xs, dev: &Device, domid: DomId, add: bool) -> Result<(), Stri
         let why = xs
             .read_string(&format!("{back}/hotplug-error"))
             .unwrap_or_else(|_| String::from_utf8_lossy(&out.stderr).trim().to_string());
+        let why = if why.is_empty() {
+            "it gave no reason".to_string()
+        } else {
+            why
+        };
         return Err(format!("{script} failed ({}): {why}", out.status));
     }
     Ok(())
@@ -258,21 +317,29 @@ fn run_script(xs: &Xs, dev: &Device, domid: DomId, add: bool) -> Result<(), Stri
 
 /// Closes devices and undoes their hotplug work (loop devices, bridge ports), as libxl's
 /// removal does: tell each backend to close (online=0, state=5), give the backend drivers a
-/// moment together to let go (they do once the frontends are gone), then run each script's
-/// remove/offline. Best effort: a backend that does not answer is torn down anyway.
+/// moment together to let go (a backend whose frontend is gone unregisters without reaching
+/// Closed, so the wait is short), then run each script's remove/offline. Best effort: a backend that does not answer is torn down anyway.
 pub fn teardown(xs: &Xs, devs: &[Device], domid: DomId) {
     let mut connected = Vec::new();
     for dev in devs {
         let back = dev.backend_path(domid);
-        let status = xs.try_read(&format!("{back}/hotplug-status")).ok().flatten();
+        let status = xs
+            .try_read(&format!("{back}/hotplug-status"))
+            .ok()
+            .flatten();
         connected.push(status.is_some_and(|v| v == b"connected"));
         let _ = xs.write(&format!("{back}/online"), "0");
         let _ = xs.write(&format!("{back}/state"), "5");
     }
-    let deadline = Instant::now() + Duration::from_secs(3);
+    let deadline = Instant::now() + Duration::from_millis(500);
     for dev in devs {
         let left = deadline.saturating_duration_since(Instant::now());
-        let _ = wait_value(xs, &format!("{}/state", dev.backend_path(domid)), &["6"], left);
+        let _ = wait_value(
+            xs,
+            &format!("{}/state", dev.backend_path(domid)),
+            &["6"],
+            left,
+        );
     }
     for (dev, was_connected) in devs.iter().zip(connected) {
         if was_connected {
@@ -289,7 +356,13 @@ pub fn existing(xs: &Xs, domid: DomId) -> Vec<Device> {
         let dir = format!("/local/domain/0/backend/{}/{domid}", kind.as_str());
         for id in xs.directory(&dir).unwrap_or_default() {
             if let Ok(devid) = id.parse() {
-                out.push(Device { kind, devid, backend_domid: 0, front: vec![], back: vec![] });
+                out.push(Device {
+                    kind,
+                    devid,
+                    backend_domid: 0,
+                    front: vec![],
+                    back: vec![],
+                });
             }
         }
     }
@@ -301,7 +374,10 @@ mod tests {
     use super::*;
 
     fn find<'a>(nodes: &'a [Node], path: &str) -> &'a Node {
-        nodes.iter().find(|n| n.path == path).unwrap_or_else(|| panic!("no {path}"))
+        nodes
+            .iter()
+            .find(|n| n.path == path)
+            .unwrap_or_else(|| panic!("no {path}"))
     }
 
     #[test]
@@ -313,12 +389,18 @@ mod tests {
         assert_eq!(find(&n, back).perms.as_ref().unwrap().to_string(), "n0,r4");
         assert_eq!(find(&n, front).perms.as_ref().unwrap().to_string(), "n4,r0");
         assert_eq!(find(&n, &format!("{back}/params")).value, "/tmp/d.img");
-        assert_eq!(find(&n, &format!("{back}/script")).value, "/etc/xen/scripts/block");
+        assert_eq!(
+            find(&n, &format!("{back}/script")).value,
+            "/etc/xen/scripts/block"
+        );
         assert_eq!(find(&n, &format!("{back}/frontend")).value, front);
         assert_eq!(find(&n, &format!("{front}/backend")).value, back);
         assert_eq!(find(&n, &format!("{front}/virtual-device")).value, "51728");
         assert_eq!(find(&n, &format!("{back}/mode")).value, "w");
-        assert_eq!(find(&n, "/libxl/4/device/vbd/51728/params").value, "/tmp/d.img");
+        assert_eq!(
+            find(&n, "/libxl/4/device/vbd/51728/params").value,
+            "/tmp/d.img"
+        );
     }
 
     #[test]
@@ -333,9 +415,18 @@ mod tests {
         };
         let d = Device::vif(0, &plan);
         let n = nodes(&d, 9);
-        assert_eq!(find(&n, "/local/domain/0/backend/vif/9/0/bridge").value, "xenbr0");
-        assert_eq!(find(&n, "/local/domain/9/device/vif/0/mac").value, "00:16:3e:01:02:03");
-        assert_eq!(find(&n, "/local/domain/0/backend/vif/9/0/ip").value, "10.0.0.2");
+        assert_eq!(
+            find(&n, "/local/domain/0/backend/vif/9/0/bridge").value,
+            "xenbr0"
+        );
+        assert_eq!(
+            find(&n, "/local/domain/9/device/vif/0/mac").value,
+            "00:16:3e:01:02:03"
+        );
+        assert_eq!(
+            find(&n, "/local/domain/0/backend/vif/9/0/ip").value,
+            "10.0.0.2"
+        );
         assert_eq!(d.vif_name(9), "vif9.0");
     }
 

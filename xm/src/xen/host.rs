@@ -79,7 +79,9 @@ impl Host {
     /// bridge ports) — and removes its xenstore nodes.
     pub fn destroy(&self, domid: DomId) -> Result<(), ControlError> {
         if domid == 0 {
-            return Err(ControlError::Unsupported("Cannot destroy Domain-0".to_string()));
+            return Err(ControlError::Unsupported(
+                "Cannot destroy Domain-0".to_string(),
+            ));
         }
         let vm = self.xs.try_read(&format!("/local/domain/{domid}/vm"))?;
         let devices = device::existing(&self.xs, domid);

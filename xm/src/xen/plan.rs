@@ -107,7 +107,12 @@ impl DomainPlan {
 /// `tap:aio:`, xl's raw targets), which get a loop device as with libxl's `phy` backend.
 fn vbd(disk: &DiskSpec) -> Result<Device, ControlError> {
     let spec = || format!("{},{},{}", disk.uname, disk.vdev, disk.mode.as_str());
-    let unsupported = |why: &str| Err(ControlError::Unsupported(format!("disk '{}': {why}", spec())));
+    let unsupported = |why: &str| {
+        Err(ControlError::Unsupported(format!(
+            "disk '{}': {why}",
+            spec()
+        )))
+    };
     if disk.backend.as_deref().is_some_and(|b| b != "0") {
         return unsupported("only Domain-0 can be the backend");
     }
@@ -122,16 +127,28 @@ fn vbd(disk: &DiskSpec) -> Result<Device, ControlError> {
     let Some(devid) = disk.device_number() else {
         return unsupported("unknown virtual device name");
     };
-    Ok(Device::vbd(devid, disk.vdev_name(), &params, disk.mode.as_str(), disk.is_cdrom()))
+    Ok(Device::vbd(
+        devid,
+        disk.vdev_name(),
+        &params,
+        disk.mode.as_str(),
+        disk.is_cdrom(),
+    ))
 }
 
 /// A vif with xend's defaults: bridge `xenbr0`, `vif-bridge`, a random Xen MAC.
 fn vif_plan(vif: &VifSpec) -> VifPlan {
     let script = vif.script().unwrap_or("vif-bridge");
     VifPlan {
-        mac: vif.mac().map_or_else(|| device::random_mac(random_bytes()), str::to_string),
+        mac: vif
+            .mac()
+            .map_or_else(|| device::random_mac(random_bytes()), str::to_string),
         bridge: vif.bridge().unwrap_or("xenbr0").to_string(),
-        script: if script.starts_with('/') { script.to_string() } else { format!("{SCRIPT_DIR}/{script}") },
+        script: if script.starts_with('/') {
+            script.to_string()
+        } else {
+            format!("{SCRIPT_DIR}/{script}")
+        },
         ip: vif.ip().map(str::to_string),
         rate: vif.rate().map(|r| r.backend_value()),
         vifname: vif.vifname().map(str::to_string),
