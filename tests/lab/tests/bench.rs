@@ -57,7 +57,7 @@ fn bench_create_and_list_against_xl() {
     for i in 0..5 {
         for (tool, times) in [("xm", &mut xm_c), ("xl", &mut xl_c)] {
             let name = format!("bench-{tool}-{i}");
-            let cfg = Guest::new(&name).memory(80).write_config();
+            let cfg = Guest::new(&name).memory(96).write_config();
             let cfg = cfg.to_string_lossy().into_owned();
             let t = time_ok(&format!("{tool} create"), || {
                 if tool == "xm" {
@@ -72,12 +72,12 @@ fn bench_create_and_list_against_xl() {
     }
     report("create (paused, no devices)", median(xm_c), median(xl_c));
 
-    // 32 paused domains (the guest kernel needs ~64 MiB to be loaded), created with xl: the
+    // 32 paused domains (the guest kernel needs ~84 MiB to be built), created with xl: the
     // list side is what is measured.
     let mut guests = Vec::new();
     for i in 0..32 {
         let name = format!("bench-many-{i:02}");
-        let cfg = Guest::new(&name).memory(80).write_config();
+        let cfg = Guest::new(&name).memory(96).write_config();
         xl_ok(&["create", "-q", "-p", &cfg.to_string_lossy()]);
         guests.push(Running::adopt(&name));
     }
