@@ -31,18 +31,15 @@ fn report(what: &str, xm_s: f64, xl_s: f64) {
     );
 }
 
+/// Median `xm list` and `xl list` times, the two tools alternating so that whatever else dom0
+/// is doing weighs on both alike.
 fn list_times(rounds: usize) -> (f64, f64) {
-    let xm_t = median(
-        (0..rounds)
-            .map(|_| time_ok("xm list", || xm(&["list"])))
-            .collect(),
-    );
-    let xl_t = median(
-        (0..rounds)
-            .map(|_| time_ok("xl list", || xl(&["list"])))
-            .collect(),
-    );
-    (xm_t, xl_t)
+    let (mut xm_t, mut xl_t) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        xm_t.push(time_ok("xm list", || xm(&["list"])));
+        xl_t.push(time_ok("xl list", || xl(&["list"])));
+    }
+    (median(xm_t), median(xl_t))
 }
 
 #[test]
