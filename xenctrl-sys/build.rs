@@ -75,7 +75,9 @@ fn main() {
         builder = builder.clang_arg(format!("-I{}", inc.to_string_lossy()));
     }
     let bindings = builder.generate().unwrap_or_else(|e| {
-        panic!("xenctrl-sys: bindgen failed ({e}). Install: apt-get install libxen-dev libclang-dev")
+        panic!(
+            "xenctrl-sys: bindgen failed ({e}). Install: apt-get install libxen-dev libclang-dev"
+        )
     });
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR is set by cargo"));
     bindings

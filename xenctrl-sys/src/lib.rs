@@ -6,7 +6,12 @@
 //! `xc_dom_p2m` is a `static inline` in `xenguest.h` and is not exported by libxenguest;
 //! [`xc_dom_p2m`] reimplements it on the generated `xc_dom_image`.
 
-#![allow(non_upper_case_globals, non_camel_case_types, non_snake_case, dead_code)]
+#![allow(
+    non_upper_case_globals,
+    non_camel_case_types,
+    non_snake_case,
+    dead_code
+)]
 #![allow(clippy::all)]
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
