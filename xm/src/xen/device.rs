@@ -371,14 +371,8 @@ pub fn existing(xs: &Xs, domid: DomId) -> Vec<Device> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::layout::find;
     use super::*;
-
-    fn find<'a>(nodes: &'a [Node], path: &str) -> &'a Node {
-        nodes
-            .iter()
-            .find(|n| n.path == path)
-            .unwrap_or_else(|| panic!("no {path}"))
-    }
 
     #[test]
     fn vbd_nodes_follow_libxl() {

@@ -217,16 +217,18 @@ pub fn write_nodes(tx: &Transaction<'_>, nodes: &[Node]) -> xenstore::Result<()>
     Ok(())
 }
 
+/// The node at `path` (tests of node lists).
+#[cfg(test)]
+pub(crate) fn find<'a>(nodes: &'a [Node], path: &str) -> &'a Node {
+    nodes
+        .iter()
+        .find(|n| n.path == path)
+        .unwrap_or_else(|| panic!("no node {path}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn find<'a>(nodes: &'a [Node], path: &str) -> &'a Node {
-        nodes
-            .iter()
-            .find(|n| n.path == path)
-            .unwrap_or_else(|| panic!("no node {path}"))
-    }
 
     #[test]
     fn domain_home_is_read_only_to_the_guest_and_control_is_writable() {
