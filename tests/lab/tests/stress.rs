@@ -23,8 +23,10 @@ fn exec_heavy_dom0_load_while_guests_run_has_no_segfaults() {
             .start(),
         Guest::new(&unique_name("idle")).vif().cmd("true").start(),
     ];
+    // Generous bounds: this test measures crashes, not speed, and a loaded 2-core host makes
+    // everything in the lab crawl while a guest spins.
     for g in &busy {
-        g.wait_console(CMD_BEGIN, Duration::from_secs(180));
+        g.wait_console(CMD_BEGIN, Duration::from_secs(600));
     }
     // Two exec-heavy workers: pipelines of static busybox applets and dynamic binaries.
     let worker = format!(
@@ -43,13 +45,13 @@ fn exec_heavy_dom0_load_while_guests_run_has_no_segfaults() {
                 .unwrap()
         })
         .collect();
-    // Meanwhile, until the workers are done: create/shutdown cycles of a third guest.
+    // Meanwhile, while the workers run (at most 3): create/shutdown cycles of a third guest.
     let mut cycles = 0;
-    while workers.iter_mut().any(|w| w.try_wait().unwrap().is_none()) {
+    while cycles < 3 && workers.iter_mut().any(|w| w.try_wait().unwrap().is_none()) {
         let g = Guest::new(&unique_name("cycle")).vif().start();
-        g.wait_up(Duration::from_secs(180));
+        g.wait_up(Duration::from_secs(600));
         xl_ok(&["shutdown", "-w", &g.name]);
-        g.wait_gone(Duration::from_secs(120));
+        g.wait_gone(Duration::from_secs(300));
         cycles += 1;
     }
     let mut bad = 0u32;
