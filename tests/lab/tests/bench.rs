@@ -10,18 +10,6 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn time_ok(what: &str, f: impl FnOnce() -> std::process::Output) -> f64 {
-    let t = Instant::now();
-    let out = f();
-    let s = t.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "{what}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    s
-}
-
 fn report(what: &str, xm_s: f64, xl_s: f64) {
     println!(
         "BENCH {what}: xm {:.1} ms, xl {:.1} ms, ratio xm/xl {:.3}",
@@ -31,20 +19,58 @@ fn report(what: &str, xm_s: f64, xl_s: f64) {
     );
 }
 
+/// Runs a program directly (no shell, no `timeout` wrapper: under TCG those cost more than
+/// the work measured) and returns its wall time.
+fn exec_time(program: &str, args: &[&str]) -> f64 {
+    let t = Instant::now();
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .expect(program);
+    let s = t.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s
+}
+
 /// Median `xm list` and `xl list` times, the two tools alternating so that whatever else dom0
 /// is doing weighs on both alike.
 fn list_times(rounds: usize) -> (f64, f64) {
+    let xm_bin = xm_path().expect("xm in payload");
+    let xm_bin = xm_bin.to_string_lossy();
     let (mut xm_t, mut xl_t) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
-        xm_t.push(time_ok("xm list", || xm(&["list"])));
-        xl_t.push(time_ok("xl list", || xl(&["list"])));
+        xm_t.push(exec_time(&xm_bin, &["list"]));
+        xl_t.push(exec_time("xl", &["list"]));
     }
     (median(xm_t), median(xl_t))
+}
+
+/// What starting a process costs here at all: `xm --version` and `xl help` do no Xen work.
+fn startup_times(rounds: usize) -> (f64, f64) {
+    let xm_bin = xm_path().expect("xm in payload");
+    let xm_bin = xm_bin.to_string_lossy();
+    let xm_t = median(
+        (0..rounds)
+            .map(|_| exec_time(&xm_bin, &["--version"]))
+            .collect(),
+    );
+    let true_t = median((0..rounds).map(|_| exec_time("true", &[])).collect());
+    (xm_t, true_t)
 }
 
 #[test]
 fn bench_create_and_list_against_xl() {
     require_lab!();
+    let (xm_start, true_start) = startup_times(15);
+    println!(
+        "BENCH process start: xm --version {:.1} ms, /bin/true {:.1} ms",
+        xm_start * 1e3,
+        true_start * 1e3
+    );
     let (a, b) = list_times(15);
     report("list, 1 domain", a, b);
 
@@ -56,18 +82,30 @@ fn bench_create_and_list_against_xl() {
             let name = format!("bench-{tool}-{i}");
             let cfg = Guest::new(&name).memory(96).write_config();
             let cfg = cfg.to_string_lossy().into_owned();
-            let t = time_ok(&format!("{tool} create"), || {
-                if tool == "xm" {
-                    xm(&["create", "-q", "-p", &cfg])
-                } else {
-                    xl(&["create", "-q", "-p", &cfg])
-                }
-            });
+            let program = if tool == "xm" {
+                xm_path().unwrap().to_string_lossy().into_owned()
+            } else {
+                "xl".to_string()
+            };
+            let t = exec_time(&program, &["create", "-q", "-p", &cfg]);
             times.push(t);
             xl_ok(&["destroy", &name]);
         }
     }
     report("create (paused, no devices)", median(xm_c), median(xl_c));
+    // Where an xm create spends its time.
+    let cfg = Guest::new("bench-trace").memory(96).write_config();
+    let out = std::process::Command::new(xm_path().unwrap())
+        .env("XM_TRACE_CREATE", "1")
+        .args(["create", "-q", "-p", &cfg.to_string_lossy()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    print!(
+        "BENCH create steps:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    xl_ok(&["destroy", "bench-trace"]);
 
     // 32 paused domains (the guest kernel needs ~84 MiB to be built), created with xl: the
     // list side is what is measured.

@@ -87,7 +87,9 @@ impl Drop for Rollback<'_> {
 
 /// Creates the domain described by `plan`, leaving it paused if `paused`.
 pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, ControlError> {
+    let trace = StepTimer::from_env();
     check_plan(host, plan)?;
+    trace.step("checks (names, files, memory)");
     let uuid_bytes = plan.uuid.unwrap_or_else(random_uuid);
     let uuid = uuid_string(&uuid_bytes);
     let physinfo = host.xc.physinfo()?;
@@ -116,6 +118,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     host.xc.domain_set_tsc_default(domid)?;
 
     let paths = DomainPaths::new(domid, &uuid, console_domid);
+    trace.step("domain created, limits, event channels");
     let make = layout::domain_make(&paths, domid, &uuid, &plan.name);
     host.xs.transaction(|tx| {
         for p in [&paths.dom, &paths.vm, &paths.libxl] {
@@ -198,6 +201,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         }
         Ok(())
     })?;
+    trace.step("PV build (libxenguest), scheduling, post-build nodes");
     host.xs.introduce(domid, built.store_mfn, store_port)?;
 
     let console = layout::console(
@@ -227,6 +231,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         device::hotplug(&host.xs, dev, domid)?;
     }
 
+    trace.step("introduce, console, devices");
     if !paused {
         host.xc.domain_unpause(domid)?;
     }
@@ -236,6 +241,32 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         uuid,
         name: plan.name.clone(),
     })
+}
+
+/// Step timings on stderr when `XM_TRACE_CREATE` is set (for finding where a create spends
+/// its time; off by default).
+struct StepTimer {
+    last: Option<std::cell::Cell<std::time::Instant>>,
+}
+
+impl StepTimer {
+    fn from_env() -> Self {
+        let on = std::env::var_os("XM_TRACE_CREATE").is_some();
+        StepTimer {
+            last: on.then(|| std::cell::Cell::new(std::time::Instant::now())),
+        }
+    }
+
+    fn step(&self, what: &str) {
+        if let Some(last) = &self.last {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "xm: {:8.1} ms  {what}",
+                (now - last.get()).as_secs_f64() * 1e3
+            );
+            last.set(now);
+        }
+    }
 }
 
 /// Where a domain's [`DomainPlan`] is kept while it lives (dom0-only; removed with `/libxl/N`).
