@@ -81,6 +81,9 @@ struct State {
     reading: bool,
     /// The background reader has been started.
     background: bool,
+    /// Threads blocked on [`Shared::changed`]; without any, notifying is skipped (it costs a
+    /// system call, which a PV dom0 pays dearly for).
+    waiters: usize,
 }
 
 fn relock<T>(r: std::sync::LockResult<T>) -> T {
@@ -102,8 +105,7 @@ impl Shared {
         }
         st.pending.clear();
         st.watches.clear();
-        drop(st);
-        self.changed.notify_all();
+        self.notify(st);
     }
 
     fn dead_reason(st: &State) -> String {
@@ -148,10 +150,26 @@ impl Shared {
             for m in msgs {
                 route(&mut st, m);
             }
-            drop(st);
-            self.changed.notify_all();
+            self.notify(st);
         }
         Ok(())
+    }
+
+    /// Block until [`Shared::changed`] is signalled.
+    fn wait<'a>(&self, mut st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        st.waiters += 1;
+        let mut st = relock(self.changed.wait(st));
+        st.waiters -= 1;
+        st
+    }
+
+    /// Release the state lock, waking the threads blocked on [`Shared::changed`], if any.
+    fn notify(&self, st: MutexGuard<'_, State>) {
+        let any = st.waiters > 0;
+        drop(st);
+        if any {
+            self.changed.notify_all();
+        }
     }
 
     /// Wait for the reply to `id`, reading the connection whenever nobody else is.
@@ -169,7 +187,7 @@ impl Shared {
                 None => return Err(Shared::dead_reason(&st)),
             }
             if st.reading {
-                st = relock(self.changed.wait(st));
+                st = self.wait(st);
                 continue;
             }
             st.reading = true;
@@ -177,7 +195,9 @@ impl Shared {
             let r = self.read_and_route();
             st = self.lock();
             st.reading = false;
-            self.changed.notify_all();
+            if st.waiters > 0 {
+                self.changed.notify_all();
+            }
             if let Err(reason) = r {
                 drop(st);
                 self.kill(reason);
@@ -1080,7 +1100,7 @@ fn duplicate(e: &Error) -> Error {
 fn background_reader(shared: &Shared) {
     let mut st = shared.lock();
     while st.reading && st.dead.is_none() {
-        st = relock(shared.changed.wait(st));
+        st = shared.wait(st);
     }
     if st.dead.is_some() {
         return;
