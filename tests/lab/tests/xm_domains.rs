@@ -172,7 +172,10 @@ fn xm_create_paused_stays_paused_until_unpause() {
     assert!(out.status.success(), "{}", stderr(&out));
     // A paused guest that had run keeps its blocked flag too (Xen reports both): `-bp---`.
     let state = &xm_list_row(&name)[4];
-    assert!(state == "--p---" || state == "-bp---", "state after pause: {state}");
+    assert!(
+        state == "--p---" || state == "-bp---",
+        "state after pause: {state}"
+    );
     assert!(xm(&["destroy", &name]).status.success());
     running.wait_gone(Duration::from_secs(10));
 }
