@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use xenstore::{Access, Perms, Xs};
 
 use super::error::ControlError;
-use super::layout::Node;
+use super::layout::{Node, SplitDevice, backend_keys};
 use super::xc::DomId;
 
 /// Where Debian installs Xen's hotplug scripts.
@@ -170,52 +170,29 @@ pub fn random_mac(random: [u8; 3]) -> String {
     )
 }
 
-/// The nodes of one device (`libxl__device_generic_add`): the frontend directory owned by the
-/// guest and readable by the backend, the backend directory owned by the backend domain and
-/// readable by the guest, and libxl's copy of the backend keys.
+/// The nodes of one device: the frontend directory owned by the guest and readable by the
+/// backend, the backend directory owned by the backend domain and readable by the guest.
 pub fn nodes(dev: &Device, domid: DomId) -> Vec<Node> {
-    let front = dev.frontend_path(domid);
-    let back = dev.backend_path(domid);
-    let libxl = format!("/libxl/{domid}/device/{}/{}", dev.kind.as_str(), dev.devid);
-    let front_perms = Perms::new(domid, Access::None).with(dev.backend_domid, Access::Read);
-    let back_perms = Perms::new(dev.backend_domid, Access::None).with(domid, Access::Read);
-    let n = |path: String, value: String, perms: Option<&Perms>| Node {
-        path,
-        value,
-        perms: perms.cloned(),
-    };
-    let mut v = vec![
-        n(format!("{libxl}/frontend"), front.clone(), None),
-        n(format!("{libxl}/backend"), back.clone(), None),
-        n(front.clone(), String::new(), Some(&front_perms)),
-        n(format!("{front}/backend"), back.clone(), None),
-        n(
-            format!("{front}/backend-id"),
-            dev.backend_domid.to_string(),
-            None,
-        ),
-        n(format!("{front}/state"), "1".into(), None),
-    ];
-    v.extend(
-        dev.front
-            .iter()
-            .map(|(k, val)| n(format!("{front}/{k}"), val.clone(), None)),
-    );
-    let back_keys: Vec<(String, String)> = [
-        ("frontend-id".to_string(), domid.to_string()),
-        ("online".to_string(), "1".to_string()),
+    let front_keys = [
+        ("backend-id".to_string(), dev.backend_domid.to_string()),
         ("state".to_string(), "1".to_string()),
     ]
     .into_iter()
-    .chain(dev.back.iter().cloned())
+    .chain(dev.front.iter().cloned())
+    .map(|(k, v)| (k, v, None))
     .collect();
-    v.push(n(back.clone(), String::new(), Some(&back_perms)));
-    v.push(n(format!("{back}/frontend"), front, None));
-    for (k, val) in &back_keys {
-        v.push(n(format!("{back}/{k}"), val.clone(), None));
-        v.push(n(format!("{libxl}/{k}"), val.clone(), None));
+    let mut back_keys = backend_keys(domid);
+    back_keys.extend(dev.back.iter().cloned());
+    SplitDevice {
+        front: dev.frontend_path(domid),
+        back: dev.backend_path(domid),
+        libxl: format!("/libxl/{domid}/device/{}/{}", dev.kind.as_str(), dev.devid),
+        front_perms: Perms::new(domid, Access::None).with(dev.backend_domid, Access::Read),
+        front_keys,
+        back_perms: Perms::new(dev.backend_domid, Access::None).with(domid, Access::Read),
+        back_keys,
     }
-    v
+    .nodes()
 }
 
 /// Waits (with a xenstore watch) until `path` holds one of `wanted`; returns the value.

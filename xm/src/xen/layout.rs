@@ -152,9 +152,56 @@ pub fn build_post(paths: &DomainPaths, b: &BuildPost<'_>) -> Vec<Node> {
     v
 }
 
-/// Console 0 (`libxl__device_console_add` + `libxl__device_generic_add`): the frontend at
-/// `/local/domain/N/console` (read-only to the guest, since it also carries the ring details
-/// xenconsoled needs), the backend under the backend domain, and libxl's copy.
+/// A split-driver device as `libxl__device_generic_add` writes it: the frontend directory
+/// (under the guest), the backend directory (under the backend domain), each with its
+/// permissions, and libxl's copy of the backend keys under `/libxl/N/device/...`.
+#[derive(Debug, Clone)]
+pub struct SplitDevice {
+    pub front: String,
+    pub back: String,
+    pub libxl: String,
+    pub front_perms: Perms,
+    /// Frontend keys; a key with permissions of its own carries them.
+    pub front_keys: Vec<(String, String, Option<Perms>)>,
+    pub back_perms: Perms,
+    pub back_keys: Vec<(String, String)>,
+}
+
+impl SplitDevice {
+    /// The nodes, parents before children.
+    pub fn nodes(&self) -> Vec<Node> {
+        let (front, back, libxl) = (&self.front, &self.back, &self.libxl);
+        let mut v = vec![
+            node(format!("{libxl}/frontend"), front.clone(), None),
+            node(format!("{libxl}/backend"), back.clone(), None),
+            node(front.clone(), "", Some(&self.front_perms)),
+            node(format!("{front}/backend"), back.clone(), None),
+        ];
+        for (k, val, perms) in &self.front_keys {
+            v.push(node(format!("{front}/{k}"), val.clone(), perms.as_ref()));
+        }
+        v.push(node(back.clone(), "", Some(&self.back_perms)));
+        v.push(node(format!("{back}/frontend"), front.clone(), None));
+        for (k, val) in &self.back_keys {
+            v.push(node(format!("{back}/{k}"), val.clone(), None));
+            v.push(node(format!("{libxl}/{k}"), val.clone(), None));
+        }
+        v
+    }
+}
+
+/// The backend keys every device starts with.
+pub fn backend_keys(domid: DomId) -> Vec<(String, String)> {
+    vec![
+        ("frontend-id".into(), domid.to_string()),
+        ("online".into(), "1".into()),
+        ("state".into(), "1".into()),
+    ]
+}
+
+/// Console 0 (`libxl__device_console_add`): a split device whose frontend lives at
+/// `/local/domain/N/console` and is read-only to the guest, since it also carries the ring
+/// details xenconsoled needs.
 pub fn console(
     paths: &DomainPaths,
     domid: DomId,
@@ -162,48 +209,33 @@ pub fn console(
     port: u32,
     ring_mfn: u64,
 ) -> Vec<Node> {
-    let front = format!("{}/console", paths.dom);
-    let back = &paths.console_backend;
-    let libxl = format!("{}/device/console/0", paths.libxl);
     let front_perms = Perms::new(domid, Access::None).with(backend_domid, Access::Read);
     let ro_front = Perms::new(backend_domid, Access::None).with(domid, Access::Read);
-    let back_perms = ro_front.clone();
-    let backend_entries = [
-        ("frontend-id", domid.to_string()),
-        ("online", "1".to_string()),
-        ("state", "1".to_string()),
-        ("protocol", "vt100".to_string()),
-    ];
-    let mut v = vec![
-        node(format!("{libxl}/frontend"), front.clone(), None),
-        node(format!("{libxl}/backend"), back.clone(), None),
-        node(front.clone(), "", Some(&ro_front)),
-        node(format!("{front}/backend"), back.clone(), None),
-        node(
-            format!("{front}/backend-id"),
-            backend_domid.to_string(),
-            Some(&front_perms),
-        ),
-        node(format!("{front}/limit"), "1048576", Some(&ro_front)),
-        node(format!("{front}/type"), "xenconsoled", Some(&ro_front)),
-        node(format!("{front}/output"), "pty", Some(&ro_front)),
-        node(format!("{front}/tty"), "", Some(&ro_front)),
-        node(format!("{front}/port"), port.to_string(), Some(&ro_front)),
-        node(
-            format!("{front}/ring-ref"),
-            ring_mfn.to_string(),
-            Some(&ro_front),
-        ),
-        node(back.clone(), "", Some(&back_perms)),
-        node(format!("{back}/frontend"), front.clone(), None),
-    ];
-    for (k, val) in &backend_entries {
-        v.push(node(format!("{back}/{k}"), val.clone(), None));
+    let ro = |k: &str, v: String| (k.to_string(), v, Some(ro_front.clone()));
+    let mut back_keys = backend_keys(domid);
+    back_keys.push(("protocol".into(), "vt100".into()));
+    SplitDevice {
+        front: format!("{}/console", paths.dom),
+        back: paths.console_backend.clone(),
+        libxl: format!("{}/device/console/0", paths.libxl),
+        front_perms: ro_front.clone(),
+        front_keys: vec![
+            (
+                "backend-id".into(),
+                backend_domid.to_string(),
+                Some(front_perms),
+            ),
+            ro("limit", "1048576".into()),
+            ro("type", "xenconsoled".into()),
+            ro("output", "pty".into()),
+            ro("tty", String::new()),
+            ro("port", port.to_string()),
+            ro("ring-ref", ring_mfn.to_string()),
+        ],
+        back_perms: ro_front,
+        back_keys,
     }
-    for (k, val) in &backend_entries {
-        v.push(node(format!("{libxl}/{k}"), val.clone(), None));
-    }
-    v
+    .nodes()
 }
 
 /// Writes `nodes` in order inside `tx`, setting permissions where a node carries them.
