@@ -6,13 +6,14 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustix::event::{PollFd, PollFlags, poll};
 use rustix::termios::{self, OptionalActions, Termios};
 use xenstore::Xs;
 
 use super::error::ControlError;
+use super::watch::wait_node;
 use super::xc::DomId;
 
 /// xm's (and xenconsole's) detach key, Ctrl-].
@@ -33,23 +34,12 @@ pub enum Ended {
 /// Waits until xenconsoled has written the console's pty path, using a xenstore watch.
 pub fn wait_tty(xs: &Xs, domid: DomId, timeout: Duration) -> Result<String, ControlError> {
     let path = format!("/local/domain/{domid}/console/tty");
-    let watch = xs.watch(&path, &format!("xm-console-{domid}"))?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(tty) = xs.try_read(&path)? {
-            let tty = String::from_utf8_lossy(&tty).trim().to_string();
-            if !tty.is_empty() {
-                return Ok(tty);
-            }
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || watch.recv_timeout(left)?.is_none() {
-            return Err(ControlError::Unsupported(format!(
-                "Could not read tty from store: {path} stayed empty for {}s (is xenconsoled running?)",
-                timeout.as_secs()
-            )));
-        }
-    }
+    wait_node(xs, &path, timeout, |tty| !tty.is_empty())?.map_err(|_| {
+        ControlError::Unsupported(format!(
+            "Could not read tty from store: {path} stayed empty for {}s (is xenconsoled running?)",
+            timeout.as_secs()
+        ))
+    })
 }
 
 /// An open console: the pty, already in raw mode.

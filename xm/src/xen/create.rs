@@ -88,11 +88,11 @@ impl Drop for Rollback<'_> {
 /// Creates the domain described by `plan`, leaving it paused if `paused`.
 pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, ControlError> {
     let trace = StepTimer::from_env();
-    check_plan(host, plan)?;
+    let physinfo = host.xc.physinfo()?;
+    check_plan(host, plan, physinfo.free_pages * 4 / 1024)?;
     trace.step("checks (names, files, memory)");
     let uuid_bytes = plan.uuid.unwrap_or_else(random_uuid);
     let uuid = uuid_string(&uuid_bytes);
-    let physinfo = host.xc.physinfo()?;
     let target_kib = plan.memory_mib * 1024;
     let max_kib = plan.maxmem_mib.max(plan.memory_mib) * 1024;
 
@@ -282,7 +282,7 @@ pub fn stored_plan(host: &Host, domid: DomId) -> Option<DomainPlan> {
 
 /// Checks what can be checked before anything is allocated: a unique name, a readable kernel
 /// and ramdisk, disks that exist, enough free memory.
-fn check_plan(host: &Host, plan: &DomainPlan) -> Result<(), ControlError> {
+fn check_plan(host: &Host, plan: &DomainPlan, free_mib: u64) -> Result<(), ControlError> {
     if let Some(d) = host.domains()?.into_iter().find(|d| d.name == plan.name) {
         return Err(ControlError::NameInUse {
             name: plan.name.clone(),
@@ -308,7 +308,6 @@ fn check_plan(host: &Host, plan: &DomainPlan) -> Result<(), ControlError> {
             });
         }
     }
-    let free_mib = host.xc.physinfo()?.free_pages * 4 / 1024;
     if plan.memory_mib > free_mib {
         return Err(ControlError::NotEnoughMemory {
             need_mib: plan.memory_mib,

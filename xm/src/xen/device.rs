@@ -12,6 +12,7 @@ use xenstore::{Access, Perms, Xs};
 
 use super::error::ControlError;
 use super::layout::{Node, SplitDevice, backend_keys};
+use super::watch::wait_node;
 use super::xc::DomId;
 
 /// Where Debian installs Xen's hotplug scripts.
@@ -195,29 +196,12 @@ pub fn nodes(dev: &Device, domid: DomId) -> Vec<Node> {
     .nodes()
 }
 
-/// Waits (with a xenstore watch) until `path` holds one of `wanted`; returns the value.
+/// Waits until `path` holds one of `wanted`; returns the value.
 fn wait_value(xs: &Xs, path: &str, wanted: &[&str], timeout: Duration) -> Result<String, String> {
-    let watch = xs
-        .watch(path, &format!("xm-wait-{path}"))
-        .map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        let v = xs.try_read(path).map_err(|e| e.to_string())?;
-        let v = v
-            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
-            .unwrap_or_default();
-        if wanted.contains(&v.as_str()) {
-            return Ok(v);
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero()
-            || watch
-                .recv_timeout(left)
-                .map_err(|e| e.to_string())?
-                .is_none()
-        {
-            return Err(format!("{path} is '{v}' after {}s", timeout.as_secs()));
-        }
+    match wait_node(xs, path, timeout, |v| wanted.contains(&v)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(v)) => Err(format!("{path} is '{v}' after {}s", timeout.as_secs())),
+        Err(e) => Err(e.to_string()),
     }
 }
 

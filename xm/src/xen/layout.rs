@@ -25,7 +25,7 @@ fn node(path: String, value: impl Into<String>, perms: Option<&Perms>) -> Node {
     }
 }
 
-/// The paths a domain owns; removing them undoes everything the layout wrote.
+/// The xenstore paths of a domain and of its console backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainPaths {
     pub dom: String,
@@ -42,11 +42,6 @@ impl DomainPaths {
             libxl: format!("/libxl/{domid}"),
             console_backend: format!("/local/domain/{backend_domid}/backend/console/{domid}/0"),
         }
-    }
-
-    /// Everything to remove when the domain goes (or a create fails).
-    pub fn all(&self) -> [&str; 4] {
-        [&self.dom, &self.vm, &self.libxl, &self.console_backend]
     }
 }
 

@@ -11,6 +11,7 @@ pub mod host;
 pub mod layout;
 pub mod lifecycle;
 pub mod plan;
+pub mod watch;
 pub mod xc;
 
 pub use error::ControlError;
