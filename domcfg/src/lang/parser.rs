@@ -107,6 +107,19 @@ impl Parser {
         };
         syntax(self.pos(), msg)
     }
+    /// `first`, then `, test` for as long as commas come, a trailing comma allowed; stops
+    /// before `close` (tuples in parentheses, lists, subscripts).
+    fn items_until(&mut self, first: Expr, close: &str) -> PyResult<Vec<Expr>> {
+        let mut items = vec![first];
+        while self.eat_op(",") {
+            if self.is_op(close) {
+                break;
+            }
+            items.push(self.test()?);
+        }
+        Ok(items)
+    }
+
     fn expect_op(&mut self, op: &str) -> PyResult<()> {
         if self.eat_op(op) {
             Ok(())
@@ -977,13 +990,7 @@ impl Parser {
                 return Err(self.unexpected());
             };
             if self.is_op(",") {
-                let mut items = vec![first];
-                while self.eat_op(",") {
-                    if self.is_op("]") {
-                        break;
-                    }
-                    items.push(self.test()?);
-                }
+                let items = self.items_until(first, "]")?;
                 return Ok(Index::Single(Expr {
                     kind: ExprKind::Tuple(items),
                     pos,
@@ -1095,13 +1102,7 @@ impl Parser {
         if self.eat_op(")") {
             return Ok(first);
         }
-        let mut items = vec![first];
-        while self.eat_op(",") {
-            if self.is_op(")") {
-                break;
-            }
-            items.push(self.test()?);
-        }
+        let items = self.items_until(first, ")")?;
         self.expect_op(")")?;
         Ok(Expr {
             kind: ExprKind::Tuple(items),
@@ -1152,13 +1153,7 @@ impl Parser {
                 pos,
             });
         }
-        let mut items = vec![first];
-        while self.eat_op(",") {
-            if self.is_op("]") {
-                break;
-            }
-            items.push(self.test()?);
-        }
+        let items = self.items_until(first, "]")?;
         self.expect_op("]")?;
         Ok(Expr {
             kind: ExprKind::List(items),
