@@ -234,6 +234,48 @@ struct Request<'a> {
     what: &'a str,
 }
 
+/// One change to the store, for [`Xs::apply`] and [`Transaction::apply`].
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// `WRITE`: set a node's value, creating it and missing parents.
+    Write(&'a str, &'a [u8]),
+    /// `MKDIR`: make sure a node exists.
+    Mkdir(&'a str),
+    /// `RM`: remove a node and everything below it.
+    Rm(&'a str),
+    /// `SET_PERMS`.
+    SetPerms(&'a str, &'a Perms),
+}
+
+impl<'a> Change<'a> {
+    fn path(&self) -> &'a str {
+        match *self {
+            Change::Write(p, _) | Change::Mkdir(p) | Change::Rm(p) | Change::SetPerms(p, _) => p,
+        }
+    }
+
+    fn request(&self, tx: u32) -> Request<'a> {
+        let path = self.path();
+        let bare = || wire::strings_payload(&[path.as_bytes()]);
+        let (op, payload) = match *self {
+            Change::Write(_, value) => (MsgType::Write, wire::write_payload(path, value)),
+            Change::Mkdir(_) => (MsgType::Mkdir, bare()),
+            Change::Rm(_) => (MsgType::Rm, bare()),
+            Change::SetPerms(_, perms) => {
+                let mut payload = bare();
+                payload.extend_from_slice(&perms.to_wire());
+                (MsgType::SetPerms, payload)
+            }
+        };
+        Request {
+            op,
+            tx,
+            payload,
+            what: path,
+        }
+    }
+}
+
 impl Xs {
     /// Connect the way libxenstore's `xs_open()` does: `$XENSTORED_PATH`, else
     /// `$XENSTORED_RUNDIR/socket` (default `/var/run/xenstored/socket`), else `/dev/xen/xenbus`.
@@ -352,6 +394,16 @@ impl Xs {
     /// `SET_PERMS`.
     pub fn set_perms(&self, path: &str, perms: &Perms) -> Result<()> {
         self.inner.set_perms(0, path, perms)
+    }
+
+    /// Many changes pipelined on this connection, applied by xenstored in the order given:
+    /// all requests are sent before the replies are collected (in windows of 128), so N changes
+    /// cost about one round trip per window instead of N. Every path and size is checked before
+    /// anything is sent. Returns the first failure; the changes after it in the same window
+    /// may have been applied too, so use it inside a [`Transaction`] when that matters. On the
+    /// xenbus device, which takes one request at a time, the changes are serial.
+    pub fn apply(&self, changes: &[Change<'_>]) -> Result<()> {
+        self.inner.apply(0, changes)
     }
 
     /// Send one request as given (no path checks; the size limit still applies) and return the
@@ -603,6 +655,12 @@ impl Transaction<'_> {
 
     pub fn set_perms(&self, path: &str, perms: &Perms) -> Result<()> {
         self.xs.inner.set_perms(self.id, path, perms)
+    }
+
+    /// [`Xs::apply`] inside this transaction: a failure leaves the transaction to be aborted,
+    /// so nothing of it is applied.
+    pub fn apply(&self, changes: &[Change<'_>]) -> Result<()> {
+        self.xs.inner.apply(self.id, changes)
     }
 
     /// `TRANSACTION_END T`. Fails with `EAGAIN` (see [`Error::is_again`]) on a conflict.
@@ -905,6 +963,43 @@ impl Inner {
         out.into_iter()
             .map(|r| r.unwrap_or_else(|| Err(self.shared.disconnected())))
             .collect()
+    }
+
+    fn apply(&self, tx: u32, changes: &[Change<'_>]) -> Result<()> {
+        let mut reqs = Vec::with_capacity(changes.len());
+        for c in changes {
+            validate(c.path())?;
+            let r = c.request(tx);
+            Inner::check_size(&r)?;
+            reqs.push(r);
+        }
+        let window_len = if self.device_turn.is_some() {
+            1
+        } else {
+            PIPELINE_WINDOW
+        };
+        for window in reqs.chunks(window_len) {
+            let _turn = self
+                .device_turn
+                .as_ref()
+                .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
+            let ids = self.submit(window)?;
+            // Collect every reply of the window (none is left unclaimed), then report the
+            // first failure.
+            let mut first_err = None;
+            for (id, r) in ids.into_iter().zip(window) {
+                let done = self
+                    .finish(id, r.op, r.what)
+                    .and_then(|payload| ok_reply(r.op, r.what, &payload));
+                if let Err(e) = done {
+                    first_err.get_or_insert(e);
+                }
+            }
+            if let Some(e) = first_err {
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     fn write(&self, tx: u32, path: &str, value: &[u8]) -> Result<()> {

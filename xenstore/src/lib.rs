@@ -59,7 +59,7 @@ pub mod perms;
 pub mod transport;
 pub mod wire;
 
-pub use client::{DEFAULT_TRANSACTION_ATTEMPTS, Transaction, Watch, WatchEvent, Xs};
+pub use client::{Change, DEFAULT_TRANSACTION_ATTEMPTS, Transaction, Watch, WatchEvent, Xs};
 pub use error::{Error, Result};
 pub use perms::{Access, Perm, Perms};
 pub use transport::Kind;

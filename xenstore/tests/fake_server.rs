@@ -15,7 +15,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use xenstore::wire::{self, Decoder, Message, MsgType};
-use xenstore::{Access, Errno, Error, Perms, Xs};
+use xenstore::{Access, Change, Errno, Error, Perms, Xs};
 
 /// Requests the fake received, in order.
 type Log = Arc<Mutex<Vec<Message>>>;
@@ -661,4 +661,73 @@ fn watch_routes_by_token_across_several_watches() {
     }
     assert_eq!(seen["w1"], ["/one", "/one/a", "/one/c"]);
     assert_eq!(seen["w2"], ["/two", "/two/b"]);
+}
+
+#[test]
+fn apply_is_pipelined_in_order_and_reports_the_first_failure() {
+    // The fake answers only once all four changes have arrived: a client that waited for each
+    // reply would hang. The second change fails; the error must name it.
+    let mut held = Vec::new();
+    let mut seen = 0;
+    let (xs, log, _h) = fake(move |req| {
+        seen += 1;
+        held.push(req.clone());
+        if seen < 4 {
+            return vec![];
+        }
+        held.drain(..)
+            .map(|r| {
+                if arg0(&r) == "/b" {
+                    error(&r, "EACCES")
+                } else {
+                    ok(&r)
+                }
+            })
+            .collect()
+    });
+    let perms: Perms = "n0,r5".parse().unwrap();
+    let err = xs
+        .apply(&[
+            Change::Write("/a", b"1"),
+            Change::Write("/b", b"2"),
+            Change::SetPerms("/a", &perms),
+            Change::Rm("/c"),
+        ])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("WRITE /b") && err.to_string().contains("EACCES"),
+        "{err}"
+    );
+    let seen: Vec<(MsgType, String)> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| (m.ty, arg0(m)))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (MsgType::Write, "/a".to_string()),
+            (MsgType::Write, "/b".to_string()),
+            (MsgType::SetPerms, "/a".to_string()),
+            (MsgType::Rm, "/c".to_string()),
+        ]
+    );
+    let set_payload = log.lock().unwrap()[2].payload.clone();
+    assert_eq!(&set_payload[3..], b"n0\0r5\0");
+    // Every reply was claimed: the connection is still in step for the next request.
+    xs.apply(&[Change::Mkdir("/d")]).unwrap();
+    assert_eq!(count(&log, MsgType::Mkdir), 1);
+}
+
+#[test]
+fn apply_checks_every_path_before_sending_anything() {
+    let (xs, log, _h) = fake(|req| vec![ok(req)]);
+    let err = xs
+        .apply(&[Change::Write("/ok", b"v"), Change::Mkdir("not absolute")])
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidPath { .. }), "{err}");
+    assert!(log.lock().unwrap().is_empty(), "nothing was sent");
+    xs.apply(&[Change::Write("/ok", b"v")]).unwrap();
+    assert_eq!(count(&log, MsgType::Write), 1);
 }
