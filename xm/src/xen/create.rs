@@ -126,6 +126,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         }
         layout::write_nodes(tx, &make)
     })?;
+    trace.step("domain's xenstore nodes");
 
     let kernel = plan.kernel.as_path();
     let built = host
@@ -144,6 +145,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
                 console_evtchn: console_port,
                 console_domid,
             },
+            &|step| trace.step(step),
         )
         .map_err(|e| match e.call {
             "xc_dom_kernel_file" | "xc_dom_parse_image" => ControlError::File {
@@ -173,7 +175,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let kernel_text = kernel.display().to_string();
-    let post = layout::build_post(
+    let mut post = layout::build_post(
         &paths,
         &BuildPost {
             domid,
@@ -189,19 +191,15 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
             start_time: &start_time(),
         },
     );
-    let actions = [
+    for (k, v) in [
         ("on_poweroff", &plan.on_poweroff),
         ("on_reboot", &plan.on_reboot),
         ("on_crash", &plan.on_crash),
-    ];
-    host.xs.transaction(|tx| {
-        layout::write_nodes(tx, &post)?;
-        for (k, v) in actions {
-            tx.write(&format!("{}/{k}", paths.vm), v.as_str())?;
-        }
-        Ok(())
-    })?;
-    trace.step("PV build (libxenguest), scheduling, post-build nodes");
+    ] {
+        post.push(layout::plain(format!("{}/{k}", paths.vm), v.as_str()));
+    }
+    host.xs.transaction(|tx| layout::write_nodes(tx, &post))?;
+    trace.step("scheduling, post-build nodes");
     host.xs.introduce(domid, built.store_mfn, store_port)?;
 
     let console = layout::console(
@@ -217,16 +215,10 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         ..plan.clone()
     };
     let kept = serde_json::to_string(&kept).unwrap_or_default();
-    let device_nodes: Vec<_> = plan
-        .devices
-        .iter()
-        .flat_map(|d| device::nodes(d, domid))
-        .collect();
-    host.xs.transaction(|tx| {
-        layout::write_nodes(tx, &console)?;
-        layout::write_nodes(tx, &device_nodes)?;
-        tx.write(&plan_path(domid), kept.as_bytes())
-    })?;
+    let mut nodes = console;
+    nodes.extend(plan.devices.iter().flat_map(|d| device::nodes(d, domid)));
+    nodes.push(layout::plain(plan_path(domid), kept));
+    host.xs.transaction(|tx| layout::write_nodes(tx, &nodes))?;
     for dev in &plan.devices {
         device::hotplug(&host.xs, dev, domid)?;
     }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use xenstore::Xs;
+use xenstore::{Change, Xs};
 
 use super::device;
 use super::domain::{self, DomainSummary};
@@ -107,9 +107,9 @@ impl Host {
                 paths.push(format!("/local/domain/0/backend/{kind}/{domid}"));
             }
         }
-        for p in paths {
-            let _ = self.xs.rm(&p);
-        }
+        // Pipelined; each removal stands on its own (a missing parent's ENOENT stops nothing).
+        let rms: Vec<Change<'_>> = paths.iter().map(|p| Change::Rm(p)).collect();
+        let _ = self.xs.apply(&rms);
     }
 
     pub fn pause(&self, domid: DomId) -> Result<(), ControlError> {

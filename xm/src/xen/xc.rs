@@ -338,8 +338,14 @@ impl Xc {
 
     /// The libxenguest PV build (`xc_dom_allocate` … `xc_dom_gnttab_init`, `xc_dom_release`),
     /// in libxl's order. The domain must exist, be paused, and have its vcpus and memory limit
-    /// set. Returns the frames of the xenstore and console rings.
-    pub fn build_pv(&self, domid: DomId, image: &PvImage<'_>) -> Result<PvBuilt, XcError> {
+    /// set. Returns the frames of the xenstore and console rings. `done` is told the name of
+    /// each libxenguest step as it finishes (for step timings).
+    pub fn build_pv(
+        &self,
+        domid: DomId,
+        image: &PvImage<'_>,
+        done: &dyn Fn(&str),
+    ) -> Result<PvBuilt, XcError> {
         let invalid = |call| XcError {
             call,
             source: io::Error::new(io::ErrorKind::InvalidInput, "string contains a NUL byte"),
@@ -385,36 +391,45 @@ impl Xc {
         check("xc_dom_kernel_file", unsafe {
             sys::xc_dom_kernel_file(dom, kernel.as_ptr())
         })?;
+        done("xc_dom_kernel_file");
         if let Some(rd) = &ramdisk {
             // SAFETY: as above; a NULL module command line is allowed.
             let rc = unsafe { sys::xc_dom_module_file(dom, rd.as_ptr(), ptr::null()) };
             check("xc_dom_module_file", rc)?;
         }
+        done("xc_dom_module_file");
         // SAFETY: as above.
         let rc = unsafe { sys::xc_dom_boot_xen_init(dom, self.xch, domid) };
         check("xc_dom_boot_xen_init", rc)?;
+        done("xc_dom_boot_xen_init");
         // SAFETY: as above.
         check("xc_dom_parse_image", unsafe {
             sys::xc_dom_parse_image(dom)
         })?;
+        done("xc_dom_parse_image");
         // SAFETY: as above.
         check("xc_dom_mem_init", unsafe {
             sys::xc_dom_mem_init(dom, image.mem_mib)
         })?;
+        done("xc_dom_mem_init");
         // SAFETY: as above.
         check("xc_dom_boot_mem_init", unsafe {
             sys::xc_dom_boot_mem_init(dom)
         })?;
+        done("xc_dom_boot_mem_init");
         // SAFETY: as above.
         check("xc_dom_build_image", unsafe {
             sys::xc_dom_build_image(dom)
         })?;
+        done("xc_dom_build_image");
         // SAFETY: as above.
         check("xc_dom_boot_image", unsafe { sys::xc_dom_boot_image(dom) })?;
+        done("xc_dom_boot_image");
         // SAFETY: as above.
         check("xc_dom_gnttab_init", unsafe {
             sys::xc_dom_gnttab_init(dom)
         })?;
+        done("xc_dom_gnttab_init");
         // SAFETY: boot_mem_init succeeded, so the p2m covers the image's pages.
         let built = unsafe {
             PvBuilt {
@@ -423,6 +438,7 @@ impl Xc {
             }
         };
         drop(guard);
+        done("xc_dom_release");
         Ok(built)
     }
 }
