@@ -64,9 +64,9 @@ fn main() {
     ] {
         println!("cargo:rustc-link-lib=static={lib}");
     }
-    // By soname: only the runtime packages are needed (they come with libxen-dev's libraries).
-    for lib in ["liblzma.so.5", "libzstd.so.1", "libz.so.1"] {
-        println!("cargo:rustc-link-lib=dylib:+verbatim={lib}");
+    // libxenguest's kernel decompressors (liblzma-dev, libzstd-dev, zlib1g-dev).
+    for lib in ["lzma", "zstd", "z"] {
+        println!("cargo:rustc-link-lib=static={lib}");
     }
     println!("cargo:rustc-link-search=native=/usr/lib/x86_64-linux-gnu");
 
