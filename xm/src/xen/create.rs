@@ -14,6 +14,7 @@ use super::error::ControlError;
 use super::host::Host;
 use super::layout::{self, BuildPost, DomainPaths};
 use super::xc::{CreateDomain, DomId, PvImage};
+use xenstore::Change;
 
 /// Extra KiB libxl adds to a PV domain's max memory (`LIBXL_MAXMEM_CONSTANT`).
 const MAXMEM_SLACK_KIB: u64 = 1024;
@@ -110,8 +111,8 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     host.xc.domain_max_vcpus(domid, plan.max_vcpus)?;
     host.xc
         .domain_setmaxmem(domid, target_kib + MAXMEM_SLACK_KIB)?;
-    let store_domid = read_domid(host, "/tool/xenstored/domid");
-    let console_domid = read_domid(host, "/tool/xenconsoled/domid");
+    let [store_domid, console_domid] =
+        read_domids(host, ["/tool/xenstored/domid", "/tool/xenconsoled/domid"]);
     let store_port = host.xc.evtchn_alloc_unbound(domid, store_domid)?;
     let console_port = host.xc.evtchn_alloc_unbound(domid, console_domid)?;
     host.xc.domain_set_memmap_limit(domid, max_kib)?;
@@ -121,9 +122,13 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     trace.step("domain created, limits, event channels");
     let make = layout::domain_make(&paths, domid, &uuid, &plan.name);
     host.xs.transaction(|tx| {
-        for p in [&paths.dom, &paths.vm, &paths.libxl] {
-            tx.rm(p).or_else(ignore_enoent)?;
-        }
+        // Leftovers of an earlier domain with this id or uuid; missing is fine.
+        tx.apply(&[
+            Change::Rm(&paths.dom),
+            Change::Rm(&paths.vm),
+            Change::Rm(&paths.libxl),
+        ])
+        .or_else(ignore_enoent)?;
         layout::write_nodes(tx, &make)
     })?;
     trace.step("domain's xenstore nodes");
@@ -198,32 +203,31 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     ] {
         post.push(layout::plain(format!("{}/{k}", paths.vm), v.as_str()));
     }
-    host.xs.transaction(|tx| layout::write_nodes(tx, &post))?;
-    trace.step("scheduling, post-build nodes");
-    host.xs.introduce(domid, built.store_mfn, store_port)?;
-
-    let console = layout::console(
+    // The console's frontend/backend, the devices' and the kept plan go in the same
+    // transaction as the post-build nodes: one commit, and xenconsoled finds the console
+    // complete when the introduction wakes it.
+    post.extend(layout::console(
         &paths,
         domid,
         console_domid,
         console_port,
         built.console_mfn,
-    );
+    ));
+    post.extend(plan.devices.iter().flat_map(|d| device::nodes(d, domid)));
     // The plan the monitor restarts from: same name, same UUID (as xl keeps on reboot).
     let kept = DomainPlan {
         uuid: Some(uuid_bytes),
         ..plan.clone()
     };
     let kept = serde_json::to_string(&kept).unwrap_or_default();
-    let mut nodes = console;
-    nodes.extend(plan.devices.iter().flat_map(|d| device::nodes(d, domid)));
-    nodes.push(layout::plain(plan_path(domid), kept));
-    host.xs.transaction(|tx| layout::write_nodes(tx, &nodes))?;
+    post.push(layout::plain(plan_path(domid), kept));
+    host.xs.transaction(|tx| layout::write_nodes(tx, &post))?;
+    trace.step("scheduling; post-build, console and device nodes");
+    host.xs.introduce(domid, built.store_mfn, store_port)?;
     for dev in &plan.devices {
         device::hotplug(&host.xs, dev, domid)?;
     }
-
-    trace.step("introduce, console, devices");
+    trace.step("introduce, device hotplug");
     if !paused {
         host.xc.domain_unpause(domid)?;
     }
@@ -275,10 +279,11 @@ pub fn stored_plan(host: &Host, domid: DomId) -> Option<DomainPlan> {
 /// Checks what can be checked before anything is allocated: a unique name, a readable kernel
 /// and ramdisk, disks that exist, enough free memory.
 fn check_plan(host: &Host, plan: &DomainPlan, free_mib: u64) -> Result<(), ControlError> {
-    if let Some(d) = host.domains()?.into_iter().find(|d| d.name == plan.name) {
+    let names = host.names()?;
+    if let Some((domid, _)) = names.iter().find(|(_, name)| *name == plan.name) {
         return Err(ControlError::NameInUse {
             name: plan.name.clone(),
-            domid: d.domid,
+            domid: *domid,
         });
     }
     for path in std::iter::once(&plan.kernel).chain(plan.ramdisk.as_ref()) {
@@ -317,12 +322,17 @@ fn ignore_enoent(e: xenstore::Error) -> xenstore::Result<()> {
     }
 }
 
-fn read_domid(host: &Host, path: &str) -> DomId {
-    host.xs
-        .read_string(path)
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
+/// The domids recorded at `paths` (one pipelined batch); 0, dom0, where one is missing.
+fn read_domids<const N: usize>(host: &Host, paths: [&str; N]) -> [DomId; N] {
+    let replies = host.xs.read_many(&paths);
+    std::array::from_fn(|i| {
+        replies[i]
+            .as_ref()
+            .ok()
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    })
 }
 
 /// libxl's `start_time`: seconds since the epoch with two decimals.

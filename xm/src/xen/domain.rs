@@ -39,6 +39,18 @@ pub fn state_string(info: &DomainInfo) -> String {
 /// The name xm shows for a domain with no name in xenstore.
 pub const UNNAMED: &str = "??";
 
+/// The name xm shows for a domain: its xenstore name, else `Domain-0` for dom0 and
+/// [`UNNAMED`] for the rest.
+pub fn shown_name(domid: DomId, name: Option<String>) -> String {
+    name.unwrap_or_else(|| {
+        if domid == 0 {
+            "Domain-0".to_string()
+        } else {
+            UNNAMED.to_string()
+        }
+    })
+}
+
 /// Builds the row for one domain. `name` and `target_kib` come from xenstore
 /// (`/local/domain/N/name`, `/local/domain/N/memory/target`) and may be missing.
 pub fn summarize(
@@ -46,13 +58,7 @@ pub fn summarize(
     name: Option<String>,
     target_kib: Option<u64>,
 ) -> DomainSummary {
-    let name = name.unwrap_or_else(|| {
-        if info.domid == 0 {
-            "Domain-0".to_string()
-        } else {
-            UNNAMED.to_string()
-        }
-    });
+    let name = shown_name(info.domid, name);
     // Without a target (dom0 under some toolstacks), fall back to what the domain holds.
     let mem_mib = match target_kib {
         Some(kib) => kib / 1024,

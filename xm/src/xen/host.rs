@@ -44,6 +44,30 @@ impl Host {
         Ok(self.summaries(&infos))
     }
 
+    /// Every domain's id and name as xm shows it (one read per domain: what a name check
+    /// needs, without the memory targets of [`Host::domains`]).
+    pub fn names(&self) -> Result<Vec<(DomId, String)>, ControlError> {
+        let infos = self.xc.domain_list()?;
+        let names = self.names_of(&infos);
+        Ok(infos.iter().map(|i| i.domid).zip(names).collect())
+    }
+
+    fn names_of(&self, infos: &[DomainInfo]) -> Vec<String> {
+        let paths: Vec<String> = infos
+            .iter()
+            .map(|i| format!("/local/domain/{}/name", i.domid))
+            .collect();
+        let replies = self.xs.read_many(&paths);
+        infos
+            .iter()
+            .zip(replies)
+            .map(|(i, r)| {
+                let name = r.ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+                domain::shown_name(i.domid, name)
+            })
+            .collect()
+    }
+
     fn summaries(&self, infos: &[DomainInfo]) -> Vec<DomainSummary> {
         let mut paths = Vec::with_capacity(infos.len() * 2);
         for i in infos {
@@ -66,12 +90,25 @@ impl Host {
             .collect()
     }
 
-    /// The domain a user named (name or numeric id), or `NoSuchDomain`.
+    /// The domain a user named (name or numeric id, as [`domain::lookup`]), or
+    /// `NoSuchDomain`. Reads only what the lookup needs: no names for a live domid, and the
+    /// memory target of the one domain found.
     pub fn find(&self, word: &str) -> Result<DomainSummary, ControlError> {
-        let rows = self.domains()?;
-        domain::lookup(&rows, word)
-            .cloned()
-            .ok_or_else(|| ControlError::NoSuchDomain(word.to_string()))
+        let infos = self.xc.domain_list()?;
+        let by_id = word
+            .parse::<DomId>()
+            .ok()
+            .and_then(|id| infos.iter().find(|i| i.domid == id));
+        let info = match by_id {
+            Some(info) => info,
+            None => infos
+                .iter()
+                .zip(self.names_of(&infos))
+                .find(|(_, name)| name == word)
+                .map(|(info, _)| info)
+                .ok_or_else(|| ControlError::NoSuchDomain(word.to_string()))?,
+        };
+        Ok(self.summaries(std::slice::from_ref(info)).remove(0))
     }
 
     /// Destroys a domain at once (`xm destroy`), then closes its devices — the backends let go

@@ -396,8 +396,8 @@ impl Xc {
             // SAFETY: as above; a NULL module command line is allowed.
             let rc = unsafe { sys::xc_dom_module_file(dom, rd.as_ptr(), ptr::null()) };
             check("xc_dom_module_file", rc)?;
+            done("xc_dom_module_file");
         }
-        done("xc_dom_module_file");
         // SAFETY: as above.
         let rc = unsafe { sys::xc_dom_boot_xen_init(dom, self.xch, domid) };
         check("xc_dom_boot_xen_init", rc)?;
