@@ -32,6 +32,8 @@ pub use std::time::Duration as Dur;
 
 /// ELF guest kernel inside dom0 (Debian's kernel, the same as dom0's).
 pub const GUEST_KERNEL: &str = "/xmlab/guest/vmlinux";
+/// Debian's PV GRUB 2 image (grub-xen-host, 2 MiB): a small real PV kernel.
+pub const PVGRUB_KERNEL: &str = "/xmlab/guest/pvgrub-x86_64.bin";
 /// Guest initramfs inside dom0 (busybox init, xenstore-utils; see tests/lab/image/guest-init).
 pub const GUEST_RAMDISK: &str = "/xmlab/guest/initrd.cpio";
 /// A 16 MiB ext4 image with `/xmlab/README` ("xmlab scratch disk"). Attach it read-only (`r`)

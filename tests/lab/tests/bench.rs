@@ -62,6 +62,82 @@ fn startup_times(rounds: usize) -> (f64, f64) {
     (xm_t, true_t)
 }
 
+/// A config for Debian's PV GRUB 2 image (what `kernel =` names for pvgrub2-booted guests).
+fn pvgrub_config(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new("/tmp/xmlab/cfg");
+    std::fs::create_dir_all(dir).unwrap();
+    let p = dir.join(format!("{name}.cfg"));
+    let text = format!("name = \"{name}\"\nkernel = \"{PVGRUB_KERNEL}\"\nmemory = 96\nvcpus = 1\n");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Median `xm create -p` and `xl create -p` times over 5 rounds, the tools alternating; each
+/// domain is destroyed right after.
+fn create_times(tag: &str, config: impl Fn(&str) -> std::path::PathBuf) -> (f64, f64) {
+    let xm_bin = xm_path().expect("xm in payload");
+    let (mut xm_c, mut xl_c) = (Vec::new(), Vec::new());
+    for i in 0..5 {
+        for (tool, times) in [("xm", &mut xm_c), ("xl", &mut xl_c)] {
+            let name = format!("bench-{tag}-{tool}-{i}");
+            let cfg = config(&name);
+            let cfg = cfg.to_string_lossy();
+            let program = if tool == "xm" {
+                xm_bin.to_string_lossy().into_owned()
+            } else {
+                "xl".to_string()
+            };
+            times.push(exec_time(&program, &["create", "-q", "-p", &cfg]));
+            xl_ok(&["destroy", &name]);
+        }
+    }
+    (median(xm_c), median(xl_c))
+}
+
+/// What xenstored answers cost here: the floor under any `list` (xm reads each domain's name
+/// and memory target, xl its name). Medians of 5.
+fn xenstored_costs() {
+    let xs = xenstore::Xs::open().expect("xenstored");
+    let domids = xs.directory("/local/domain").expect("/local/domain");
+    let paths: Vec<String> = domids
+        .iter()
+        .flat_map(|d| {
+            [
+                format!("/local/domain/{d}/name"),
+                format!("/local/domain/{d}/memory/target"),
+            ]
+        })
+        .collect();
+    let time = |f: &dyn Fn()| {
+        median(
+            (0..5)
+                .map(|_| {
+                    let t = Instant::now();
+                    f();
+                    t.elapsed().as_secs_f64()
+                })
+                .collect(),
+        )
+    };
+    let pipelined = time(&|| {
+        let _ = xs.read_many(&paths);
+    });
+    let serial = time(&|| {
+        for p in &paths {
+            let _ = xs.try_read(p);
+        }
+    });
+    let n = paths.len() as f64;
+    println!(
+        "BENCH xenstored: {} reads pipelined {:.1} ms ({:.2} ms each), one at a time {:.1} ms ({:.2} ms each)",
+        paths.len(),
+        pipelined * 1e3,
+        pipelined * 1e3 / n,
+        serial * 1e3,
+        serial * 1e3 / n
+    );
+}
+
 #[test]
 fn bench_create_and_list_against_xl() {
     require_lab!();
@@ -75,37 +151,32 @@ fn bench_create_and_list_against_xl() {
     report("list, 1 domain", a, b);
 
     // Creates: paused, no devices, the same config for both tools; destroyed right after.
-    let mut xm_c = Vec::new();
-    let mut xl_c = Vec::new();
-    for i in 0..5 {
-        for (tool, times) in [("xm", &mut xm_c), ("xl", &mut xl_c)] {
-            let name = format!("bench-{tool}-{i}");
-            let cfg = Guest::new(&name).memory(96).write_config();
-            let cfg = cfg.to_string_lossy().into_owned();
-            let program = if tool == "xm" {
-                xm_path().unwrap().to_string_lossy().into_owned()
-            } else {
-                "xl".to_string()
-            };
-            let t = exec_time(&program, &["create", "-q", "-p", &cfg]);
-            times.push(t);
-            xl_ok(&["destroy", &name]);
-        }
-    }
-    report("create (paused, no devices)", median(xm_c), median(xl_c));
+    // First with the lab's Linux guest (loading its 57 MiB image is most of either tool's
+    // time), then with Debian's 2 MiB PV GRUB image, where the toolstacks' own work dominates.
+    let (a, b) = create_times("linux", |name| Guest::new(name).memory(96).write_config());
+    report("create, Linux kernel (paused, no devices)", a, b);
+    let (a, b) = create_times("pvgrub", pvgrub_config);
+    report("create, PV GRUB kernel (paused, no devices)", a, b);
     // Where an xm create spends its time.
-    let cfg = Guest::new("bench-trace").memory(96).write_config();
-    let out = std::process::Command::new(xm_path().unwrap())
-        .env("XM_TRACE_CREATE", "1")
-        .args(["create", "-q", "-p", &cfg.to_string_lossy()])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    print!(
-        "BENCH create steps:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    xl_ok(&["destroy", "bench-trace"]);
+    for (name, cfg) in [
+        (
+            "bench-trace",
+            Guest::new("bench-trace").memory(96).write_config(),
+        ),
+        ("bench-trace-pvgrub", pvgrub_config("bench-trace-pvgrub")),
+    ] {
+        let out = std::process::Command::new(xm_path().unwrap())
+            .env("XM_TRACE_CREATE", "1")
+            .args(["create", "-q", "-p", &cfg.to_string_lossy()])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        print!(
+            "BENCH create steps ({name}):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        xl_ok(&["destroy", name]);
+    }
 
     // 32 paused domains (the guest kernel needs ~84 MiB to be built), created with xl: the
     // list side is what is measured.
@@ -122,6 +193,7 @@ fn bench_create_and_list_against_xl() {
     assert_eq!(listed, 1 + 1 + 32, "header + Domain-0 + 32 guests");
     let (a, b) = list_times(15);
     report("list, 33 domains", a, b);
+    xenstored_costs();
     drop(guests);
     std::thread::sleep(Duration::from_millis(100));
 }
