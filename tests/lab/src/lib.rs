@@ -134,6 +134,18 @@ pub fn xl_ok(args: &[&str]) -> String {
     check(&format!("xl {}", args.join(" ")), xl(args))
 }
 
+/// Writes `/tmp/xmlab/cfg/<name>.cfg` for a domain booting Debian's PV GRUB 2 image (96 MiB,
+/// one vcpu, no devices): quick to create paused, for tests and benchmarks that do not need
+/// the guest to run.
+pub fn pvgrub_config(name: &str) -> PathBuf {
+    let dir = Path::new("/tmp/xmlab/cfg");
+    fs::create_dir_all(dir).unwrap();
+    let p = dir.join(format!("{name}.cfg"));
+    let text = format!("name = \"{name}\"\nkernel = \"{PVGRUB_KERNEL}\"\nmemory = 96\nvcpus = 1\n");
+    fs::write(&p, text).unwrap();
+    p
+}
+
 /// Path of our `xm` in the payload, if `tests/lab/run-tests` shipped one.
 pub fn xm_path() -> Option<PathBuf> {
     let p = PathBuf::from("/xmlab/payload/bin/xm");

@@ -62,16 +62,6 @@ fn startup_times(rounds: usize) -> (f64, f64) {
     (xm_t, true_t)
 }
 
-/// A config for Debian's PV GRUB 2 image (what `kernel =` names for pvgrub2-booted guests).
-fn pvgrub_config(name: &str) -> std::path::PathBuf {
-    let dir = std::path::Path::new("/tmp/xmlab/cfg");
-    std::fs::create_dir_all(dir).unwrap();
-    let p = dir.join(format!("{name}.cfg"));
-    let text = format!("name = \"{name}\"\nkernel = \"{PVGRUB_KERNEL}\"\nmemory = 96\nvcpus = 1\n");
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
 /// Median `xm create -p` and `xl create -p` times over 5 rounds, the tools alternating; each
 /// domain is destroyed right after.
 fn create_times(tag: &str, config: impl Fn(&str) -> std::path::PathBuf) -> (f64, f64) {

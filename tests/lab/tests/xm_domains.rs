@@ -199,6 +199,58 @@ fn xm_store_layout_matches_xl() {
     );
 }
 
+/// Destroys domains by id on drop (for domains whose names read as numbers: `xl destroy 0`
+/// would mean Domain-0).
+struct DestroyIds(Vec<u32>);
+
+impl Drop for DestroyIds {
+    fn drop(&mut self) {
+        for id in &self.0 {
+            let _ = xl(&["destroy", &id.to_string()]);
+        }
+    }
+}
+
+#[test]
+fn numeric_words_name_a_live_domid_first_then_a_domain_name() {
+    require_lab!();
+    // A domain named "0" (Domain-0's id) and one named like no live id.
+    let by_name = format!("{}", 900_000 + std::process::id() % 1000);
+    let mut made = DestroyIds(Vec::new());
+    for name in ["0", by_name.as_str()] {
+        let cfg = pvgrub_config(name);
+        let out = xm(&["create", "-q", "-p", &cfg.to_string_lossy()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        // `xl domid` matches names only.
+        made.0
+            .push(domid(name).expect("xl sees the domain xm created"));
+    }
+    let (named_zero, named_number) = (made.0[0], made.0[1]);
+    assert_ne!(named_zero, 0);
+    // "0" is Domain-0's id, so it means Domain-0 (xend's domain_lookup_nr).
+    assert_eq!(stdout(&xm(&["domid", "0"])).trim(), "0");
+    assert_eq!(stdout(&xm(&["domname", "0"])).trim(), "Domain-0");
+    assert_eq!(xm_list_row("0")[0], "Domain-0");
+    // A number that is no live id falls back to the names.
+    assert_eq!(
+        stdout(&xm(&["domid", &by_name])).trim(),
+        named_number.to_string()
+    );
+    assert_eq!(xm_list_row(&by_name)[1], named_number.to_string());
+    // The domain named "0" is reachable by its own id, and destroyed by it.
+    assert_eq!(
+        stdout(&xm(&["domname", &named_zero.to_string()])).trim(),
+        "0"
+    );
+    let out = xm(&["destroy", &named_zero.to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(domid("0").is_none(), "the domain named 0 is gone");
+    assert!(
+        run_ok("xl list").contains("Domain-0"),
+        "and Domain-0 is still there"
+    );
+}
+
 #[test]
 fn unknown_domain_exits_3() {
     require_lab!();
