@@ -28,6 +28,10 @@ const FUNCTIONS: &[&str] = &[
     "xc_get_max_cpus",
     "xc_cpumap_alloc",
     "xc_version",
+    "xc_sched_id",
+    "xc_cpupool_freeinfo",
+    "xc_get_cpumap_size",
+    "free",
     "xc_domain_get_guest_width",
     "xc_dom_allocate",
     "xc_dom_release",
@@ -88,7 +92,9 @@ fn main() {
         .allowlist_type("xen_domctl_createdomain|xen_domctl_sched_credit|xc_dom_image")
         .allowlist_var("XEN_DOMINF_.*|XEN_DOMCTL_CDF_.*|XEN_DOMCTL_.*_VERSION|SHUTDOWN_.*")
         .allowlist_var("XEN_CPUPOOLID_ANY|XC_PAGE_SHIFT|INVALID_MFN|XENVER_.*|XEN_X86_EMU_.*")
-        .allowlist_var("XEN_SYSCTL_PHYSCAP_.*");
+        .allowlist_var("XEN_SYSCTL_PHYSCAP_.*|XEN_SCHEDULER_.*")
+        .allowlist_type("xen_extraversion_t|xen_compile_info_t|xen_changeset_info_t")
+        .allowlist_type("xen_capabilities_info_t|xen_platform_parameters_t|xen_commandline_t");
     for f in FUNCTIONS {
         builder = builder.allowlist_function(f);
     }

@@ -40,6 +40,8 @@ enum Command {
     Domid(DomainArg),
     /// Convert a domain id to domain name.
     Domname(DomainArg),
+    /// Get information about Xen host.
+    Info,
 }
 
 /// A domain, by name or numeric id.
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Monitor { domid } => cmd::create::monitor(*domid).map_err(Into::into),
         Command::Domid(d) => cmd::domain::domid(&d.domain).map_err(Into::into),
         Command::Domname(d) => cmd::domain::domname(&d.domain).map_err(Into::into),
+        Command::Info => cmd::info::run().map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

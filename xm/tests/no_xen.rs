@@ -34,6 +34,7 @@ fn without_xen_every_domain_command_says_so_in_one_line() {
         &["console", "x"],
         &["shutdown", "-w", "x"],
         &["reboot", "-a"],
+        &["info"],
     ] {
         let (out, err, rc) = xm(args);
         assert_eq!(

@@ -3,5 +3,6 @@
 pub mod console;
 pub mod create;
 pub mod domain;
+pub mod info;
 pub mod list;
 pub mod shutdown;

@@ -8,6 +8,7 @@ pub mod device;
 pub mod domain;
 pub mod error;
 pub mod host;
+pub mod info;
 pub mod layout;
 pub mod lifecycle;
 pub mod plan;

@@ -107,12 +107,36 @@ impl DomainInfo {
 }
 
 /// The host as `XEN_SYSCTL_physinfo` reports it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PhysInfo {
     pub nr_cpus: u32,
+    pub nr_nodes: u32,
+    pub cores_per_socket: u32,
+    pub threads_per_core: u32,
+    pub cpu_khz: u32,
+    /// `XEN_SYSCTL_PHYSCAP_*` bits.
+    pub capabilities: u32,
+    pub hw_cap: [u32; 8],
     pub total_pages: u64,
     pub free_pages: u64,
     pub gnttab_v2: bool,
+}
+
+/// What the hypervisor says of itself (`XENVER_*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct XenVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub extra: String,
+    pub capabilities: String,
+    pub pagesize: u64,
+    pub virt_start: u64,
+    pub changeset: String,
+    pub commandline: String,
+    pub compiler: String,
+    pub compile_by: String,
+    pub compile_domain: String,
+    pub compile_date: String,
 }
 
 /// What the PV builder needs: kernel, ramdisk, command line, memory and the two rings' event
@@ -330,10 +354,98 @@ impl Xc {
         })?;
         Ok(PhysInfo {
             nr_cpus: raw.nr_cpus,
+            nr_nodes: raw.nr_nodes,
+            cores_per_socket: raw.cores_per_socket,
+            threads_per_core: raw.threads_per_core,
+            cpu_khz: raw.cpu_khz,
+            capabilities: raw.capabilities,
+            hw_cap: raw.hw_cap,
             total_pages: raw.total_pages,
             free_pages: raw.free_pages,
             gnttab_v2: raw.capabilities & sys::XEN_SYSCTL_PHYSCAP_gnttab_v2 != 0,
         })
+    }
+
+    /// Wraps the `xc_version` queries `xm info` shows.
+    pub fn xen_version(&self) -> Result<XenVersion, XcError> {
+        let plain = |cmd: u32| {
+            // SAFETY: XENVER_version and XENVER_pagesize take no buffer (NULL is what they expect).
+            let rc = unsafe { sys::xc_version(self.xch, cmd as i32, ptr::null_mut()) };
+            if rc < 0 {
+                Err(last_error("xc_version"))
+            } else {
+                Ok(rc as u64)
+            }
+        };
+        let version = plain(sys::XENVER_version)?;
+        let pagesize = plain(sys::XENVER_pagesize)?;
+        let mut extra: sys::xen_extraversion_t = [0; 16];
+        let mut caps: sys::xen_capabilities_info_t = [0; 1024];
+        let mut changeset: sys::xen_changeset_info_t = [0; 64];
+        let mut commandline: sys::xen_commandline_t = [0; 1024];
+        let mut cc = sys::xen_compile_info::default();
+        let mut platform = sys::xen_platform_parameters::default();
+        // SAFETY (each call): the buffer is a live local of exactly the type the XENVER_
+        // subcommand fills (xen/version.h pairs them), so the hypercall writes within it.
+        unsafe {
+            let xch = self.xch;
+            for (cmd, buf) in [
+                (sys::XENVER_extraversion, extra.as_mut_ptr().cast()),
+                (sys::XENVER_capabilities, caps.as_mut_ptr().cast()),
+                (sys::XENVER_changeset, changeset.as_mut_ptr().cast()),
+                (sys::XENVER_commandline, commandline.as_mut_ptr().cast()),
+                (sys::XENVER_compile_info, (&raw mut cc).cast()),
+                (sys::XENVER_platform_parameters, (&raw mut platform).cast()),
+            ] {
+                check("xc_version", sys::xc_version(xch, cmd as i32, buf))?;
+            }
+        }
+        Ok(XenVersion {
+            major: (version >> 16) as u32,
+            minor: (version & 0xffff) as u32,
+            extra: c_text(&extra),
+            capabilities: c_text(&caps),
+            pagesize,
+            virt_start: platform.virt_start,
+            changeset: c_text(&changeset),
+            commandline: c_text(&commandline),
+            compiler: c_text(&cc.compiler),
+            compile_by: c_text(&cc.compile_by),
+            compile_domain: c_text(&cc.compile_domain),
+            compile_date: c_text(&cc.compile_date),
+        })
+    }
+
+    /// Wraps `xc_sched_id`: the `XEN_SCHEDULER_*` id of the default scheduler.
+    pub fn sched_id(&self) -> Result<u32, XcError> {
+        let mut id = 0i32;
+        // SAFETY: id is a live, writable local.
+        check("xc_sched_id", unsafe {
+            sys::xc_sched_id(self.xch, &mut id)
+        })?;
+        Ok(id as u32)
+    }
+
+    /// How many CPUs belong to no cpupool (`xc_cpupool_freeinfo`).
+    pub fn free_cpus(&self) -> Result<u32, XcError> {
+        // SAFETY: xch is live.
+        let size = unsafe { sys::xc_get_cpumap_size(self.xch) };
+        if size < 0 {
+            return Err(last_error("xc_get_cpumap_size"));
+        }
+        // SAFETY: xch is live; the result is a map of `size` bytes from malloc, or NULL.
+        let map = unsafe { sys::xc_cpupool_freeinfo(self.xch) };
+        if map.is_null() {
+            return Err(last_error("xc_cpupool_freeinfo"));
+        }
+        // SAFETY: map is non-NULL and points to `size` initialised bytes libxenctrl allocated.
+        let free = unsafe { std::slice::from_raw_parts(map, size as usize) }
+            .iter()
+            .map(|b| b.count_ones())
+            .sum();
+        // SAFETY: map came from malloc inside libxenctrl and is freed exactly once, here.
+        unsafe { sys::free(map.cast()) };
+        Ok(free)
     }
 
     /// The libxenguest PV build (`xc_dom_allocate` … `xc_dom_gnttab_init`, `xc_dom_release`),
@@ -460,6 +572,16 @@ impl Drop for DomImage {
         // SAFETY: the pointer came from xc_dom_allocate and is released exactly once, here.
         unsafe { sys::xc_dom_release(self.0) }
     }
+}
+
+/// The text of a NUL-terminated C character array (lossy UTF-8; all of it if no NUL).
+fn c_text(buf: &[std::os::raw::c_char]) -> String {
+    let bytes: Vec<u8> = buf
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 fn path_cstring(p: &Path) -> Option<CString> {
