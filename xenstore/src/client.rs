@@ -883,12 +883,26 @@ impl Inner {
         }
     }
 
+    /// On the xenbus device, which takes one request at a time, the turn to send a request and
+    /// collect its reply; `None` on the socket, which pipelines.
+    fn device_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        self.device_turn
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// How many requests go out before their replies are collected.
+    fn window_len(&self) -> usize {
+        if self.device_turn.is_some() {
+            1
+        } else {
+            PIPELINE_WINDOW
+        }
+    }
+
     fn call(&self, req: Request<'_>) -> Result<Vec<u8>> {
         Inner::check_size(&req)?;
-        let _turn = self
-            .device_turn
-            .as_ref()
-            .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
+        let _turn = self.device_turn();
         let id = self.submit(std::slice::from_ref(&req))?.pop();
         let id = id.ok_or_else(|| self.shared.disconnected())?;
         self.finish(id, req.op, req.what)
@@ -923,12 +937,7 @@ impl Inner {
             .map(|p| validate(p.as_ref()).err().map(Err))
             .collect();
         let todo: Vec<usize> = (0..paths.len()).filter(|i| out[*i].is_none()).collect();
-        let window_len = if self.device_turn.is_some() {
-            1
-        } else {
-            PIPELINE_WINDOW
-        };
-        for window in todo.chunks(window_len) {
+        for window in todo.chunks(self.window_len()) {
             let reqs: Vec<Request<'_>> = window
                 .iter()
                 .map(|i| {
@@ -943,10 +952,7 @@ impl Inner {
                 })
                 .collect();
             // A path passes validation only if short enough for its READ to fit.
-            let _turn = self
-                .device_turn
-                .as_ref()
-                .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
+            let _turn = self.device_turn();
             match self.submit(&reqs) {
                 Ok(ids) => {
                     for ((i, id), r) in window.iter().zip(ids).zip(&reqs) {
@@ -973,16 +979,8 @@ impl Inner {
             Inner::check_size(&r)?;
             reqs.push(r);
         }
-        let window_len = if self.device_turn.is_some() {
-            1
-        } else {
-            PIPELINE_WINDOW
-        };
-        for window in reqs.chunks(window_len) {
-            let _turn = self
-                .device_turn
-                .as_ref()
-                .map(|m| m.lock().unwrap_or_else(|p| p.into_inner()));
+        for window in reqs.chunks(self.window_len()) {
+            let _turn = self.device_turn();
             let ids = self.submit(window)?;
             // Collect every reply of the window (none is left unclaimed), then report the
             // first failure.
