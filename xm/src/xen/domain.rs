@@ -96,15 +96,26 @@ pub fn sort_by_name(rows: &mut [DomainSummary]) {
     rows.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
 }
 
-/// Finds the domain a user named: a numeric id if the word is all digits and such a domain
-/// exists, otherwise an exact name match (xend's `domain_lookup_nr`).
-pub fn lookup<'a>(rows: &'a [DomainSummary], word: &str) -> Option<&'a DomainSummary> {
+/// Which domain a user's word names, as an index into `domids`: a numeric id if the word is
+/// all digits and such a domain exists, otherwise an exact name match (xend's
+/// `domain_lookup_nr`). `names` (in the order of `domids`) is asked for only when the word is
+/// not a live id.
+pub fn pick(word: &str, domids: &[DomId], names: impl FnOnce() -> Vec<String>) -> Option<usize> {
     if let Ok(id) = word.parse::<DomId>()
-        && let Some(d) = rows.iter().find(|d| d.domid == id)
+        && let Some(i) = domids.iter().position(|d| *d == id)
     {
-        return Some(d);
+        return Some(i);
     }
-    rows.iter().find(|d| d.name == word)
+    names().iter().position(|n| n == word)
+}
+
+/// The row a user's word names ([`pick`]).
+pub fn lookup<'a>(rows: &'a [DomainSummary], word: &str) -> Option<&'a DomainSummary> {
+    let domids: Vec<DomId> = rows.iter().map(|r| r.domid).collect();
+    pick(word, &domids, || {
+        rows.iter().map(|r| r.name.clone()).collect()
+    })
+    .map(|i| &rows[i])
 }
 
 /// The canonical text form of a domain handle, `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.

@@ -90,25 +90,15 @@ impl Host {
             .collect()
     }
 
-    /// The domain a user named (name or numeric id, as [`domain::lookup`]), or
+    /// The domain a user named (name or numeric id, as [`domain::pick`]), or
     /// `NoSuchDomain`. Reads only what the lookup needs: no names for a live domid, and the
     /// memory target of the one domain found.
     pub fn find(&self, word: &str) -> Result<DomainSummary, ControlError> {
         let infos = self.xc.domain_list()?;
-        let by_id = word
-            .parse::<DomId>()
-            .ok()
-            .and_then(|id| infos.iter().find(|i| i.domid == id));
-        let info = match by_id {
-            Some(info) => info,
-            None => infos
-                .iter()
-                .zip(self.names_of(&infos))
-                .find(|(_, name)| name == word)
-                .map(|(info, _)| info)
-                .ok_or_else(|| ControlError::NoSuchDomain(word.to_string()))?,
-        };
-        Ok(self.summaries(std::slice::from_ref(info)).remove(0))
+        let domids: Vec<DomId> = infos.iter().map(|i| i.domid).collect();
+        let i = domain::pick(word, &domids, || self.names_of(&infos))
+            .ok_or_else(|| ControlError::NoSuchDomain(word.to_string()))?;
+        Ok(self.summaries(&infos[i..=i]).remove(0))
     }
 
     /// Destroys a domain at once (`xm destroy`), then closes its devices — the backends let go
