@@ -1,6 +1,8 @@
 //! `xm info`: the host as xend described it (`XendNode.info()`), in xend's key order and
 //! `"%-23s: %s"` layout, which admins' scripts grep.
 
+use xenctrl_sys as sys;
+
 use super::xc::{PhysInfo, XenVersion};
 
 /// The host's `uname` fields (`system host release version machine`).
@@ -27,21 +29,22 @@ pub struct HostFacts {
 /// the schedulers added since are named as `xl info` names them.
 pub fn scheduler_name(id: u32) -> &'static str {
     match id {
+        // XEN_SCHEDULER_SEDF, since removed from Xen (and from its headers).
         4 => "sedf",
-        5 => "credit",
-        6 => "credit2",
-        7 => "arinc653",
-        8 => "rtds",
-        9 => "null",
+        sys::XEN_SCHEDULER_CREDIT => "credit",
+        sys::XEN_SCHEDULER_CREDIT2 => "credit2",
+        sys::XEN_SCHEDULER_ARINC653 => "arinc653",
+        sys::XEN_SCHEDULER_RTDS => "rtds",
+        sys::XEN_SCHEDULER_NULL => "null",
         _ => "unknown",
     }
 }
 
-/// xm's `virt_caps`: `hvm` and `hvm_directio`, space-separated (`XEN_SYSCTL_PHYSCAP_hvm` is
-/// bit 0 and `_directio` bit 2 in Xen 4.17's sysctl.h).
+/// xm's `virt_caps`: `hvm` and `hvm_directio`, space-separated, from Xen's
+/// `XEN_SYSCTL_PHYSCAP_hvm` and `_directio` bits.
 pub fn virt_caps(capabilities: u32) -> String {
-    let hvm = capabilities & 1 != 0;
-    let directio = capabilities & (1 << 2) != 0;
+    let hvm = capabilities & sys::XEN_SYSCTL_PHYSCAP_hvm != 0;
+    let directio = capabilities & sys::XEN_SYSCTL_PHYSCAP_directio != 0;
     let mut caps = Vec::new();
     if hvm {
         caps.push("hvm");
