@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use xenstore::{Access, Perms, Xs};
+use xenstore::{Access, Change, Perms, Xs};
 
 use super::error::ControlError;
 use super::layout::{Node, SplitDevice, backend_keys};
@@ -289,8 +289,8 @@ pub fn teardown(xs: &Xs, devs: &[Device], domid: DomId) {
             .ok()
             .flatten();
         connected.push(status.is_some_and(|v| v == b"connected"));
-        let _ = xs.write(&format!("{back}/online"), "0");
-        let _ = xs.write(&format!("{back}/state"), "5");
+        let (online, state) = (format!("{back}/online"), format!("{back}/state"));
+        let _ = xs.apply(&[Change::Write(&online, b"0"), Change::Write(&state, b"5")]);
     }
     let deadline = Instant::now() + Duration::from_millis(500);
     for dev in devs {
