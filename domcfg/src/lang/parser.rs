@@ -166,6 +166,13 @@ impl Parser {
     fn leave(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
+    /// `f` one nesting level deeper (counted against the nesting limit).
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PyResult<T>) -> PyResult<T> {
+        self.enter()?;
+        let r = f(self);
+        self.leave();
+        r
+    }
 
     // ---- statements ----
 
@@ -691,10 +698,7 @@ impl Parser {
     }
 
     fn test(&mut self) -> PyResult<Expr> {
-        self.enter()?;
-        let r = self.test_inner();
-        self.leave();
-        r
+        self.nested(Self::test_inner)
     }
 
     fn test_inner(&mut self) -> PyResult<Expr> {
@@ -752,11 +756,9 @@ impl Parser {
         if self.is_kw("not") {
             let pos = self.pos();
             self.bump();
-            self.enter()?;
-            let e = self.not_test();
-            self.leave();
+            let e = self.nested(Self::not_test)?;
             return Ok(Expr {
-                kind: ExprKind::Unary(UnOp::Not, Box::new(e?)),
+                kind: ExprKind::Unary(UnOp::Not, Box::new(e)),
                 pos,
             });
         }
@@ -860,10 +862,7 @@ impl Parser {
         if let Some(op) = op {
             let pos = self.pos();
             self.bump();
-            self.enter()?;
-            let e = self.factor();
-            self.leave();
-            let e = e?;
+            let e = self.nested(Self::factor)?;
             // Fold negative number literals (so that -9223372036854775807 stays a constant).
             if op == UnOp::Neg {
                 match e.kind {
@@ -891,7 +890,6 @@ impl Parser {
     }
 
     fn power(&mut self) -> PyResult<Expr> {
-        let pos = self.pos();
         let mut e = self.atom()?;
         let saved = self.depth;
         let r = self.trailers(&mut e);
@@ -900,12 +898,9 @@ impl Parser {
         if self.is_op("**") {
             let opos = self.pos();
             self.bump();
-            self.enter()?;
-            let rhs = self.factor();
-            self.leave();
-            let _ = pos;
+            let rhs = self.nested(Self::factor)?;
             return Ok(Expr {
-                kind: ExprKind::Binary(BinOp::Pow, Box::new(e), Box::new(rhs?)),
+                kind: ExprKind::Binary(BinOp::Pow, Box::new(e), Box::new(rhs)),
                 pos: opos,
             });
         }
@@ -1063,24 +1058,15 @@ impl Parser {
             }
             Tok::Op("(") => {
                 self.bump();
-                self.enter()?;
-                let r = self.paren(pos);
-                self.leave();
-                return r;
+                return self.nested(|p| p.paren(pos));
             }
             Tok::Op("[") => {
                 self.bump();
-                self.enter()?;
-                let r = self.list(pos);
-                self.leave();
-                return r;
+                return self.nested(|p| p.list(pos));
             }
             Tok::Op("{") => {
                 self.bump();
-                self.enter()?;
-                let r = self.dict(pos);
-                self.leave();
-                return r;
+                return self.nested(|p| p.dict(pos));
             }
             Tok::Op("`") => return Err(PyErr::unsupported("backquote repr (`...`)").at(pos)),
             _ => return Err(self.unexpected()),
