@@ -438,6 +438,29 @@ fn write_repr(v: &Val, m: &mut Meter, out: &mut String, seen: &mut Vec<usize>) -
 
 /// Python 2 `repr()` of a byte string: single quotes unless the text has `'` and no `"`.
 pub(crate) fn str_repr(s: &str, out: &mut String) {
+    quoted_repr(s, out, |c, out| {
+        // A Python 2 str holds bytes: show each byte of the UTF-8 encoding.
+        let mut buf = [0u8; 4];
+        for b in c.encode_utf8(&mut buf).bytes() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    });
+}
+
+/// Python 2 `repr()` of a unicode string (the caller writes the `u` prefix).
+fn unicode_repr(s: &str, out: &mut String) {
+    quoted_repr(s, out, |c, out| {
+        let _ = if (c as u32) < 0x10000 {
+            write!(out, "\\u{:04x}", c as u32)
+        } else {
+            write!(out, "\\U{:08x}", c as u32)
+        };
+    });
+}
+
+/// The quoting both `repr()`s share: the quote character, backslash escapes, printable ASCII
+/// as is and `\xHH` below 256. `wide` writes a character from 256 up.
+fn quoted_repr(s: &str, out: &mut String, wide: impl Fn(char, &mut String)) {
     let q = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {
@@ -459,45 +482,7 @@ pub(crate) fn str_repr(s: &str, out: &mut String) {
                 // `\xHH` escapes make characters below 256: show them as the byte they were.
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            c => {
-                // A Python 2 str holds bytes: show each byte of the UTF-8 encoding.
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    let _ = write!(out, "\\x{b:02x}");
-                }
-            }
-        }
-    }
-    out.push(q);
-}
-
-fn unicode_repr(s: &str, out: &mut String) {
-    let q = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    out.push(q);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == q => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (' '..'\x7f').contains(&c) => out.push(c),
-            c if (c as u32) < 0x100 => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) < 0x10000 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
+            c => wide(c, out),
         }
     }
     out.push(q);
