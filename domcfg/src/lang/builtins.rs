@@ -696,38 +696,32 @@ impl Args {
         }
         Ok(())
     }
+    /// Argument `i` (or keyword `name`), which must be there.
+    fn required(&self, i: usize, name: &str) -> PyResult<&Val> {
+        self.get(i, name)
+            .ok_or_else(|| PyErr::type_err(format!("{}() missing argument {}", self.fname, i + 1)))
+    }
     fn str_arg(&self, i: usize, name: &str) -> PyResult<Rc<str>> {
-        match self.get(i, name) {
-            Some(Val::Str(s) | Val::Unicode(s)) => Ok(s.clone()),
-            Some(v) => Err(PyErr::type_err(format!(
+        match self.required(i, name)? {
+            Val::Str(s) | Val::Unicode(s) => Ok(s.clone()),
+            v => Err(PyErr::type_err(format!(
                 "{}() argument {} must be string, not {}",
                 self.fname,
                 i + 1,
                 v.type_name()
             ))),
-            None => Err(PyErr::type_err(format!(
-                "{}() missing argument {}",
-                self.fname,
-                i + 1
-            ))),
         }
     }
     fn int_arg(&self, i: usize, name: &str) -> PyResult<i64> {
-        match self.get(i, name) {
-            Some(v) => v.as_int().ok_or_else(|| {
-                PyErr::type_err(format!(
-                    "{}() argument {} must be an integer, not {}",
-                    self.fname,
-                    i + 1,
-                    v.type_name()
-                ))
-            }),
-            None => Err(PyErr::type_err(format!(
-                "{}() missing argument {}",
+        let v = self.required(i, name)?;
+        v.as_int().ok_or_else(|| {
+            PyErr::type_err(format!(
+                "{}() argument {} must be an integer, not {}",
                 self.fname,
-                i + 1
-            ))),
-        }
+                i + 1,
+                v.type_name()
+            ))
+        })
     }
     fn opt_int(&self, i: usize, name: &str) -> PyResult<Option<i64>> {
         match self.get(i, name) {

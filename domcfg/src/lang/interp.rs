@@ -73,6 +73,18 @@ pub(crate) enum Flow {
     Continue,
 }
 
+impl Flow {
+    /// After one pass of a loop's body: `Some(flow)` if the loop ends here with that flow
+    /// (`break` ends it normally, `return` passes through); `None` to go on.
+    fn leaves_loop(self) -> Option<Flow> {
+        match self {
+            Flow::Break => Some(Flow::Normal),
+            Flow::Return(v) => Some(Flow::Return(v)),
+            Flow::Normal | Flow::Continue => None,
+        }
+    }
+}
+
 pub(crate) struct Interp<'a> {
     pub m: Meter,
     pub host: &'a dyn Host,
@@ -224,10 +236,8 @@ impl<'a> Interp<'a> {
                 for item in items {
                     self.m.tick(1)?;
                     self.assign(target, item)?;
-                    match self.exec_block(body)? {
-                        Flow::Break => return Ok(Flow::Normal),
-                        Flow::Return(v) => return Ok(Flow::Return(v)),
-                        Flow::Normal | Flow::Continue => {}
+                    if let Some(leave) = self.exec_block(body)?.leaves_loop() {
+                        return Ok(leave);
                     }
                 }
                 if let Some(body) = orelse {
@@ -237,10 +247,8 @@ impl<'a> Interp<'a> {
             StmtKind::While(cond, body, orelse) => {
                 while self.eval(cond)?.truthy() {
                     self.m.tick(1)?;
-                    match self.exec_block(body)? {
-                        Flow::Break => return Ok(Flow::Normal),
-                        Flow::Return(v) => return Ok(Flow::Return(v)),
-                        Flow::Normal | Flow::Continue => {}
+                    if let Some(leave) = self.exec_block(body)?.leaves_loop() {
+                        return Ok(leave);
                     }
                 }
                 if let Some(body) = orelse {
