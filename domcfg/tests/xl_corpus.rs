@@ -81,17 +81,20 @@ fn every_libvirt_xl_config_dry_runs() {
     );
 }
 
-#[test]
-fn xl_disks_keep_their_meaning() {
-    let (c, text) = dry_run("test-new-disk.cfg").unwrap();
-    let disks: Vec<(&str, &str, &str)> = c
-        .devices
+/// Each disk as (uname, vdev, mode).
+fn disk_triples(c: &DomainConfig) -> Vec<(&str, &str, &str)> {
+    c.devices
         .disks
         .iter()
         .map(|d| (d.uname.as_str(), d.vdev.as_str(), d.mode.as_str()))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn xl_disks_keep_their_meaning() {
+    let (c, text) = dry_run("test-new-disk.cfg").unwrap();
     assert_eq!(
-        disks,
+        disk_triples(&c),
         [
             ("phy:/dev/HostVG/XenGuest2", "hda", "w"),
             (
@@ -108,14 +111,8 @@ fn xl_disks_keep_their_meaning() {
 
     // Positional forms, empty fields and all.
     let (c, _) = dry_run("test-disk-positional-parms-partial.cfg").unwrap();
-    let disks: Vec<(&str, &str, &str)> = c
-        .devices
-        .disks
-        .iter()
-        .map(|d| (d.uname.as_str(), d.vdev.as_str(), d.mode.as_str()))
-        .collect();
     assert_eq!(
-        disks,
+        disk_triples(&c),
         [
             ("phy:/dev/HostVG/XenGuest2", "hda", "w"),
             ("file:/var/lib/libvirt/images/XenGuest2-home", "hdb", "w"),
