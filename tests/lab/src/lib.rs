@@ -138,10 +138,44 @@ pub fn xl_ok(args: &[&str]) -> String {
 /// one vcpu, no devices): quick to create paused, for tests and benchmarks that do not need
 /// the guest to run.
 pub fn pvgrub_config(name: &str) -> PathBuf {
+    write_config_file(
+        name,
+        &format!("name = \"{name}\"\nkernel = \"{PVGRUB_KERNEL}\"\nmemory = 96\nvcpus = 1\n"),
+    )
+}
+
+/// A guest with both kinds of lab disk: the scratch file `img` (32 MiB, from [`scratch_disk`])
+/// as xvdb read-write and [`GUEST_EXT4_IMAGE`] as xvdc read-only. It prints xvdb's size in
+/// sectors and the image's README, then powers off. Check it with [`assert_two_disks_seen`].
+pub fn two_disk_guest(name: &str, img: &Path) -> Guest {
+    Guest::new(name)
+        .disk(&format!("file:{},xvdb,w", img.display()))
+        .disk(&format!("file:{GUEST_EXT4_IMAGE},xvdc,r"))
+        .cmd("cat /sys/block/xvdb/size; mount -o ro /dev/xvdc /mnt && cat /mnt/xmlab/README")
+        .then("poweroff")
+}
+
+/// What a [`two_disk_guest`] shows when both disks work: blkfront saw each with its size and
+/// mode, and the guest read both.
+pub fn assert_two_disks_seen(console: &str, out: &CmdOutput) {
+    assert!(
+        console.contains("XMTEST-DISK xvdb sectors=65536 ro=0"),
+        "{console}"
+    );
+    assert!(
+        console.contains("XMTEST-DISK xvdc sectors=32768 ro=1"),
+        "{console}"
+    );
+    assert_eq!(out.rc, 0, "{out:?}");
+    assert_eq!(out.text.lines().next(), Some("65536"), "{out:?}");
+    assert!(out.text.contains("xmlab scratch disk"), "{out:?}");
+}
+
+/// Writes `text` to `/tmp/xmlab/cfg/<name>.cfg` and returns its path.
+fn write_config_file(name: &str, text: &str) -> PathBuf {
     let dir = Path::new("/tmp/xmlab/cfg");
     fs::create_dir_all(dir).unwrap();
     let p = dir.join(format!("{name}.cfg"));
-    let text = format!("name = \"{name}\"\nkernel = \"{PVGRUB_KERNEL}\"\nmemory = 96\nvcpus = 1\n");
     fs::write(&p, text).unwrap();
     p
 }
@@ -443,11 +477,7 @@ impl Guest {
 
     /// Write the config to `/tmp/xmlab/cfg/<name>.cfg` and return its path.
     pub fn write_config(&self) -> PathBuf {
-        let dir = Path::new("/tmp/xmlab/cfg");
-        fs::create_dir_all(dir).unwrap();
-        let p = dir.join(format!("{}.cfg", self.name));
-        fs::write(&p, self.config_text()).unwrap();
-        p
+        write_config_file(&self.name, &self.config_text())
     }
 
     /// `xl create` the guest; the returned handle destroys it on drop if it still exists.

@@ -72,25 +72,9 @@ fn file_disks_are_visible_in_guest() {
     require_lab!();
     let name = unique_name("disk");
     let img = scratch_disk(&name, 32);
-    let g = Guest::new(&name)
-        .disk(&format!("file:{},xvdb,w", img.display()))
-        .disk(&format!("file:{GUEST_EXT4_IMAGE},xvdc,r"))
-        .cmd("cat /sys/block/xvdb/size; mount -o ro /dev/xvdc /mnt && cat /mnt/xmlab/README")
-        .then("poweroff")
-        .start();
+    let g = two_disk_guest(&name, &img).start();
     let out = g.wait_cmd(BOOT);
-    let console = g.console_text();
-    assert!(
-        console.contains("XMTEST-DISK xvdb sectors=65536 ro=0"),
-        "{console}"
-    );
-    assert!(
-        console.contains("XMTEST-DISK xvdc sectors=32768 ro=1"),
-        "{console}"
-    );
-    assert_eq!(out.rc, 0, "{out:?}");
-    assert_eq!(out.text.lines().next(), Some("65536"), "{out:?}");
-    assert!(out.text.contains("xmlab scratch disk"), "{out:?}");
+    assert_two_disks_seen(&g.console_text(), &out);
     // The guest powers itself off; xl's monitor destroys the domain (on_poweroff=destroy).
     g.wait_gone(GONE);
 }

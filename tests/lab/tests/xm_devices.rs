@@ -24,27 +24,13 @@ fn file_disks_attach_and_loop_devices_are_released() {
     require_lab!();
     let name = unique_name("xdk");
     let img = scratch_disk(&name, 32);
-    let g = Guest::new(&name)
-        .disk(&format!("file:{},xvdb,w", img.display()))
-        .disk(&format!("file:{GUEST_EXT4_IMAGE},xvdc,r"))
-        .cmd("cat /sys/block/xvdb/size; mount -o ro /dev/xvdc /mnt && cat /mnt/xmlab/README")
-        .then("poweroff");
+    let g = two_disk_guest(&name, &img);
     let o = xm_create(&g);
     assert!(o.status.success(), "{}", text(&o));
     let r = Running::adopt(&name);
     let id = r.domid().unwrap();
     let out = r.wait_cmd(BOOT);
-    let console = r.console_text();
-    assert!(
-        console.contains("XMTEST-DISK xvdb sectors=65536 ro=0"),
-        "{console}"
-    );
-    assert!(
-        console.contains("XMTEST-DISK xvdc sectors=32768 ro=1"),
-        "{console}"
-    );
-    assert_eq!(out.rc, 0, "{out:?}");
-    assert!(out.text.contains("xmlab scratch disk"), "{out:?}");
+    assert_two_disks_seen(&r.console_text(), &out);
     // The guest powers itself off; xm's monitor destroys it (on_poweroff defaults to destroy)
     // and the block script frees the loop devices.
     r.wait_gone(Duration::from_secs(30));
