@@ -93,10 +93,11 @@ pub fn wait_rebooted(
     let mut waiting: Vec<(&DomainSummary, Option<Instant>)> =
         doms.iter().map(|d| (d, None)).collect();
     while !waiting.is_empty() {
-        let now = host.domains()?;
+        // Names are all it matches on: no memory targets read on each wake-up.
+        let now = host.names()?;
         waiting.retain_mut(|(d, missing_since)| {
-            match now.iter().find(|n| n.name == d.name) {
-                Some(n) if n.domid != d.domid => {
+            match now.iter().find(|(_, name)| *name == d.name) {
+                Some((domid, _)) if *domid != d.domid => {
                     done(&d.name, true);
                     return false;
                 }
