@@ -95,7 +95,6 @@ impl Device {
         }
     }
 
-    /// A network interface on a bridge; `vifN.DEVID` in dom0.
     /// For a vbd, the device or file the backend will open (`params`).
     pub fn params(&self) -> Option<&str> {
         (self.kind == Kind::Vbd)
@@ -108,6 +107,7 @@ impl Device {
             .flatten()
     }
 
+    /// A network interface on a bridge; `vifN.DEVID` in dom0.
     pub fn vif(devid: u32, vif: &VifPlan) -> Device {
         let mut back = vec![
             ("script".into(), vif.script.clone()),
