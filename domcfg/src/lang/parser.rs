@@ -644,45 +644,39 @@ impl Parser {
 
     /// `test (',' test)* [',']`: a tuple if there is a comma.
     fn testlist(&mut self) -> PyResult<Expr> {
+        self.maybe_tuple(Self::test, Self::at_expr_end)
+    }
+
+    /// Targets of `for`: `expr (',' expr)*`.
+    fn target_list(&mut self) -> PyResult<Expr> {
+        let t = self.maybe_tuple(Self::expr, |p| p.is_kw("in"))?;
+        check_target(&t)?;
+        Ok(t)
+    }
+
+    /// `item (',' item)* [',']` without brackets: a tuple if there is a comma, else the one
+    /// item. After a comma, `end` says whether the list is over (a trailing comma).
+    fn maybe_tuple(
+        &mut self,
+        item: fn(&mut Self) -> PyResult<Expr>,
+        end: fn(&Self) -> bool,
+    ) -> PyResult<Expr> {
         let pos = self.pos();
-        let first = self.test()?;
+        let first = item(self)?;
         if !self.is_op(",") {
             return Ok(first);
         }
         let mut items = vec![first];
         while self.eat_op(",") {
-            if self.at_expr_end() {
+            if end(self) {
                 break;
             }
-            items.push(self.test()?);
+            items.push(item(self)?);
         }
         Ok(Expr {
             kind: ExprKind::Tuple(items),
             pos,
         })
-    }
-
-    /// Targets of `for`: `expr (',' expr)*`.
-    fn target_list(&mut self) -> PyResult<Expr> {
-        let pos = self.pos();
-        let first = self.expr()?;
-        let t = if self.is_op(",") {
-            let mut items = vec![first];
-            while self.eat_op(",") {
-                if self.is_kw("in") {
-                    break;
-                }
-                items.push(self.expr()?);
-            }
-            Expr {
-                kind: ExprKind::Tuple(items),
-                pos,
-            }
-        } else {
-            first
-        };
-        check_target(&t)?;
-        Ok(t)
     }
 
     fn at_expr_end(&self) -> bool {
