@@ -352,24 +352,14 @@ fn write_repr(v: &Val, m: &mut Meter, out: &mut String, seen: &mut Vec<usize>) -
             seen.push(id);
             let items = l.borrow().clone();
             out.push('[');
-            for (i, x) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_repr(x, m, out, seen)?;
-            }
+            write_reprs(&items, m, out, seen)?;
             out.push(']');
             seen.pop();
         }
         Val::Tuple(t) => {
             seen.push(0);
             out.push('(');
-            for (i, x) in t.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_repr(x, m, out, seen)?;
-            }
+            write_reprs(t, m, out, seen)?;
             if t.len() == 1 {
                 out.push(',');
             }
@@ -434,6 +424,22 @@ fn write_repr(v: &Val, m: &mut Meter, out: &mut String, seen: &mut Vec<usize>) -
         Val::Environ => out.push_str("{}"),
     }
     m.check_str(out.len())
+}
+
+/// The `repr()`s of `items`, separated by `, ` (a list's or tuple's insides).
+fn write_reprs(
+    items: &[Val],
+    m: &mut Meter,
+    out: &mut String,
+    seen: &mut Vec<usize>,
+) -> PyResult<()> {
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_repr(x, m, out, seen)?;
+    }
+    Ok(())
 }
 
 /// Python 2 `repr()` of a byte string: single quotes unless the text has `'` and no `"`.
