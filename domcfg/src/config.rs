@@ -4,7 +4,8 @@
 //! Fields keep xm's meaning and, where the SXP text depends on it, the information needed to
 //! print exactly what xm printed (`cpus = ""` stays distinct from "no cpus"; `serial` may be a
 //! string or a list). What xend would have rejected later (a non-numeric `memory`, a bad disk
-//! mode, an unknown action) is rejected here, with the config file, line and column.
+//! mode, an unknown action, a domain name that breaks xend's rule, see [`check_name`]) is
+//! rejected here, with the config file, line and column.
 
 use serde::Serialize;
 
@@ -14,7 +15,7 @@ use crate::device::{
 };
 use crate::error::{ConfigError, Location};
 use crate::options::{Options, py_int};
-use crate::sxp::{Sxp, ToSxp, py_float_str};
+use crate::sxp::{Sxp, ToSxp, py_float_str, py_repr};
 use crate::value::Value;
 
 /// What to do when the guest powers off, reboots or crashes.
@@ -306,6 +307,66 @@ pub struct Built {
 /// More vcpus than any Xen guest can have (HVM: 128, PV: 512 in Xen 4.x).
 pub const MAX_VCPUS: i64 = 4096;
 
+/// The longest domain name accepted, in bytes. xenconsoled logs a guest's console to
+/// `/var/log/xen/console/guest-NAME.log` and a file name is at most 255 bytes: `guest-` and
+/// `.log` leave 245, of which 240 are allowed.
+pub const MAX_NAME_LEN: usize = 240;
+
+/// What is wrong with a domain name (see [`check_name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameProblem {
+    /// Empty: xend's `Missing VM Name`.
+    Missing,
+    /// A byte outside xend's `[A-Za-z0-9_\-\.\:\+]`: xend's `Invalid VM Name`.
+    BadChars,
+    /// Longer than [`MAX_NAME_LEN`] bytes; the length.
+    TooLong(usize),
+}
+
+/// xend's `_checkName` (Xen 4.1 `XendDomainInfo.py`): a name is missing if empty and must
+/// match `^[A-Za-z0-9_\-\.\:\+]+$`, so no `/` (xenstore paths), no spaces or control
+/// characters (xenconsoled's log file names) and nothing outside ASCII. Unlike Python's `$`,
+/// which also matches before a final newline, a trailing newline is refused too. Beyond xend,
+/// at most [`MAX_NAME_LEN`] bytes. (xend also refused a name already in use; that needs the
+/// host and is not checked here.)
+pub fn check_name(name: &str) -> Result<(), NameProblem> {
+    if name.is_empty() {
+        return Err(NameProblem::Missing);
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_-.:+".contains(&b))
+    {
+        return Err(NameProblem::BadChars);
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(NameProblem::TooLong(name.len()));
+    }
+    Ok(())
+}
+
+impl NameProblem {
+    /// The message, with `origin` (where the name came from, e.g. ` (from name= on the
+    /// command line)`, or empty) after the name.
+    pub fn message(self, name: &str, origin: &str) -> String {
+        let shown = py_repr(name);
+        match self {
+            NameProblem::Missing => format!(
+                "Missing VM Name{origin}: a domain needs a name; set name = '...' in the config"
+            ),
+            NameProblem::BadChars => format!(
+                "Invalid VM Name {shown}{origin}: a name may hold only ASCII letters, digits \
+                 and _ - . : + (xend's rule)"
+            ),
+            NameProblem::TooLong(n) => format!(
+                "Invalid VM Name {shown}{origin}: a name may be at most {MAX_NAME_LEN} bytes \
+                 long, this one has {n} (xenconsoled logs to \
+                 /var/log/xen/console/guest-NAME.log, and a file name is at most 255 bytes)"
+            ),
+        }
+    }
+}
+
 /// Where xm looked for `pygrub` (auxbin search directories, 4.1 and Debian layouts).
 const PYGRUB_DIRS: [&str; 5] = [
     "/usr/lib/xen/bin",
@@ -497,9 +558,11 @@ impl Builder<'_> {
             self.value("cpuid_check").clone()
         };
 
-        let name = match self.truthy("name") {
-            true => self.string("name")?.unwrap_or_default(),
-            false => basename(self.env.config_name).to_string(),
+        // xm: `if not gopts.getopt('name'): gopts.setopt('name', basename(defconfig))`.
+        let name_defaulted = !self.truthy("name");
+        let name = match name_defaulted {
+            false => self.string("name")?.unwrap_or_default(),
+            true => basename(self.env.config_name).to_string(),
         };
 
         // make_config()
@@ -590,9 +653,39 @@ impl Builder<'_> {
                 vfbs,
             },
         };
+        // xend checked the name when it made the domain, after all of xm's checks.
+        self.check_name(&config.name, name_defaulted)?;
         Ok(Built {
             config,
             warnings: self.warnings,
+        })
+    }
+
+    /// [`check_name`], the error saying where the name came from: the `name = ...` line of
+    /// the config, `name=` on the command line, or the config file's name (xm's default).
+    fn check_name(&self, name: &str, defaulted: bool) -> Result<(), ConfigError> {
+        let Err(problem) = check_name(name) else {
+            return Ok(());
+        };
+        let origin = if defaulted {
+            format!(
+                " (taken from the config file's name {}, as no name is set)",
+                py_repr(self.env.config_name)
+            )
+        } else if self.opts.is_specified("name") {
+            " (from name= on the command line)".to_string()
+        } else {
+            match self.env.source {
+                Some(s) if s.locate("name", None).is_none() => {
+                    format!(" (set by the script {})", s.file)
+                }
+                _ => String::new(),
+            }
+        };
+        let message = problem.message(name, &origin);
+        Err(match origin.is_empty() {
+            true => self.err("name", None, message),
+            false => ConfigError::plain(message),
         })
     }
 
@@ -1297,5 +1390,200 @@ mod tests {
             "/etc/boot/vmlinuz"
         );
         assert_eq!(abspath("/", "x"), "/x");
+    }
+
+    /// Load `text` as `xm create CONFIG_NAME WORDS...` would (script run, options taken,
+    /// config built); the error as xm prints it after `Error: `.
+    fn load_name(config_name: &str, text: &str, words: &[&str]) -> Result<String, String> {
+        struct NoHost;
+        impl crate::lang::Host for NoHost {
+            fn uname(&self) -> [String; 5] {
+                ["Linux", "dom0", "6.1.0", "#1", "x86_64"].map(String::from)
+            }
+            fn path_exists(&self, _: &str) -> bool {
+                true
+            }
+        }
+        let mut options = Options::new();
+        for w in words {
+            options.apply_arg(w).unwrap();
+        }
+        let limits = crate::lang::Limits::default();
+        let req = crate::load::LoadRequest {
+            config_name,
+            search_path: ".",
+            options: &options,
+            cwd: std::path::Path::new("/etc/xen"),
+            display: None,
+            xauthority: "/root/.Xauthority",
+            host: &NoHost,
+            limits: &limits,
+        };
+        crate::load::eval("./web.cfg", text.to_string(), &req)
+            .map(|b| b.config.name)
+            .map_err(|e| e.to_string())
+    }
+
+    const ONLY: &str = "a name may hold only ASCII letters, digits and _ - . : + (xend's rule)";
+
+    /// The located error for a bad name set on `line` (1-based) of `text`, column `col`.
+    fn located(text: &str, line: usize, col: usize, shown: &str, why: &str) -> String {
+        let snippet = text.lines().nth(line - 1).unwrap();
+        let pad = " ".repeat(col - 1);
+        format!("./web.cfg:{line}:{col}: Invalid VM Name {shown}: {why}\n    {snippet}\n    {pad}^")
+    }
+
+    #[test]
+    fn good_names_load() {
+        let wn = "memory = 64\nvmid = int(vmid)\nname = \"wn%03d\" % vmid\n";
+        assert_eq!(load_name("wn.tmpl", wn, &["vmid=7"]).unwrap(), "wn007");
+        for name in [
+            "ce.ngc6475",
+            "se.ngc6475",
+            "SL4.7_001",
+            "Example-Cpupool",
+            "XenGuest2",
+            "a:b+c",
+            "Domain-0",
+        ] {
+            let text = format!("name = '{name}'\n");
+            assert_eq!(load_name("web.cfg", &text, &[]).unwrap(), name);
+        }
+        // The defaults: the config file's basename, also when the config says name = ''.
+        assert_eq!(
+            load_name("guests/ce.ngc6475", "", &[]).unwrap(),
+            "ce.ngc6475"
+        );
+        assert_eq!(load_name("web.cfg", "name = ''\n", &[]).unwrap(), "web.cfg");
+        assert_eq!(load_name("web.cfg", "name = 7\n", &[]).unwrap(), "7");
+        // A good name on the command line wins over a bad one in the script.
+        let bad = "name = 'a b'\n";
+        assert_eq!(load_name("web.cfg", bad, &["name=wn007"]).unwrap(), "wn007");
+    }
+
+    #[test]
+    fn empty_name_is_missing() {
+        let why = "Missing VM Name (taken from the config file's name 'guests/', as no name is \
+                   set): a domain needs a name; set name = '...' in the config";
+        assert_eq!(load_name("guests/", "memory = 64\n", &[]).unwrap_err(), why);
+        assert_eq!(load_name("guests/", "name = ''\n", &[]).unwrap_err(), why);
+        assert_eq!(
+            load_name("guests/", "name = 'ok'\n", &["name="]).unwrap_err(),
+            why
+        );
+        assert_eq!(check_name(""), Err(NameProblem::Missing));
+    }
+
+    #[test]
+    fn name_with_a_slash_is_located() {
+        let text = "memory = 64\nname = 'a/b'\n";
+        assert_eq!(
+            load_name("web.cfg", text, &[]).unwrap_err(),
+            located(text, 2, 1, "'a/b'", ONLY)
+        );
+    }
+
+    #[test]
+    fn name_with_a_space_is_located_in_a_block() {
+        let text = "memory = 64\nif memory:\n    name = 'a b'\n";
+        let e = load_name("web.cfg", text, &[]).unwrap_err();
+        assert_eq!(e, located(text, 3, 5, "'a b'", ONLY));
+        assert!(
+            e.starts_with(
+                "./web.cfg:3:5: Invalid VM Name 'a b': a name may hold only ASCII letters, \
+                 digits and _ - . : + (xend's rule)\n"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn names_with_control_characters_are_located() {
+        for (literal, shown) in [
+            ("a\\tb", "'a\\tb'"),
+            ("a\\nb", "'a\\nb'"),
+            ("wn\\x07", "'wn\\x07'"),
+            ("wn\\x7f", "'wn\\x7f'"),
+            ("a\\rb", "'a\\rb'"),
+            // Python's `$` matched before a final newline: xend took 'wn007\n'. We do not.
+            ("wn007\\n", "'wn007\\n'"),
+        ] {
+            let text = format!("memory = 64\nname = '{literal}'\n");
+            assert_eq!(
+                load_name("web.cfg", &text, &[]).unwrap_err(),
+                located(&text, 2, 1, shown, ONLY),
+                "{literal}"
+            );
+        }
+    }
+
+    #[test]
+    fn name_with_a_non_ascii_letter_is_located() {
+        let text = "name = 'café'\n";
+        // Shown as Python 2 showed the bytes xend checked.
+        assert_eq!(
+            load_name("web.cfg", text, &[]).unwrap_err(),
+            located(text, 1, 1, "'caf\\xc3\\xa9'", ONLY)
+        );
+    }
+
+    #[test]
+    fn names_are_at_most_240_bytes() {
+        let ok = "a".repeat(240);
+        let text = "name = 'a' * 240\n";
+        assert_eq!(load_name("web.cfg", text, &[]).unwrap(), ok);
+        let text = "memory = 64\nname = 'a' * 241\n";
+        let why = "a name may be at most 240 bytes long, this one has 241 (xenconsoled logs to \
+                   /var/log/xen/console/guest-NAME.log, and a file name is at most 255 bytes)";
+        assert_eq!(
+            load_name("web.cfg", text, &[]).unwrap_err(),
+            located(text, 2, 1, &format!("'{}'", "a".repeat(241)), why)
+        );
+        assert_eq!(check_name(&"é".repeat(121)), Err(NameProblem::BadChars));
+        assert_eq!(
+            check_name(&"a".repeat(MAX_NAME_LEN + 1)),
+            Err(NameProblem::TooLong(241))
+        );
+    }
+
+    #[test]
+    fn bad_name_on_the_command_line_says_so() {
+        let e = load_name("web.cfg", "name = 'ok'\n", &["name=a/b"]).unwrap_err();
+        assert_eq!(
+            e,
+            format!("Invalid VM Name 'a/b' (from name= on the command line): {ONLY}")
+        );
+    }
+
+    #[test]
+    fn bad_default_name_says_it_is_the_file_name() {
+        let e = load_name("guests/my guest.cfg", "memory = 64\n", &[]).unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "Invalid VM Name 'my guest.cfg' (taken from the config file's name \
+                 'guests/my guest.cfg', as no name is set): {ONLY}"
+            )
+        );
+    }
+
+    #[test]
+    fn bad_name_set_where_no_line_says_name_names_the_script() {
+        let e = load_name("web.cfg", "name, memory = 'a b', 64\n", &[]).unwrap_err();
+        assert_eq!(
+            e,
+            format!("Invalid VM Name 'a b' (set by the script ./web.cfg): {ONLY}")
+        );
+    }
+
+    #[test]
+    fn name_is_checked_after_xms_own_checks() {
+        // xend saw the name only once xm had built the config: xm's errors come first.
+        let text = "name = 'a b'\non_crash = 'explode'\n";
+        let e = load_name("web.cfg", text, &[]).unwrap_err();
+        assert!(
+            e.starts_with("./web.cfg:2:1: Invalid on_crash value"),
+            "{e}"
+        );
     }
 }
