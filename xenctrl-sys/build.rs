@@ -24,6 +24,10 @@ const FUNCTIONS: &[&str] = &[
     "xc_vcpu_getinfo",
     "xc_sched_credit_domain_set",
     "xc_sched_credit_domain_get",
+    "xc_sched_credit2_domain_set",
+    "xc_sched_credit2_domain_get",
+    "xc_cpupool_getinfo",
+    "xc_cpupool_infofree",
     "xc_physinfo",
     "xc_get_max_cpus",
     "xc_cpumap_alloc",
@@ -46,6 +50,34 @@ const FUNCTIONS: &[&str] = &[
     "xc_dom_gnttab_init",
     "xc_dom_translated",
 ];
+
+/// The unversioned link name of libxenctrl; it points at `libxenctrl.so.MAJOR.MINOR`, the Xen
+/// release the headers and static libraries belong to.
+const LIBXENCTRL_SO: &str = "/usr/lib/x86_64-linux-gnu/libxenctrl.so";
+
+/// The Xen release (`4.17`) of the installed libxen-dev: the domctl/sysctl interfaces the
+/// bindings speak change between releases, so a binary is tied to it. `XENCTRL_SYS_XEN_RELEASE`
+/// overrides it (for a build root whose library path differs).
+fn xen_release() -> String {
+    println!("cargo:rerun-if-env-changed=XENCTRL_SYS_XEN_RELEASE");
+    if let Ok(v) = env::var("XENCTRL_SYS_XEN_RELEASE") {
+        return v;
+    }
+    let target = std::fs::read_link(LIBXENCTRL_SO).unwrap_or_else(|e| {
+        panic!(
+            "xenctrl-sys: reading {LIBXENCTRL_SO} ({e}): install Xen's development files: \
+             apt-get install libxen-dev"
+        )
+    });
+    let name = target.to_string_lossy().into_owned();
+    let release = name.rsplit_once(".so.").map(|(_, v)| v.to_string());
+    match release
+        .filter(|v| v.split('.').count() == 2 && v.split('.').all(|p| p.parse::<u32>().is_ok()))
+    {
+        Some(v) => v,
+        None => panic!("xenctrl-sys: cannot tell the Xen release from {LIBXENCTRL_SO} -> {name}"),
+    }
+}
 
 fn main() {
     println!("cargo:rerun-if-changed=wrapper.h");
@@ -73,6 +105,8 @@ fn main() {
         println!("cargo:rustc-link-lib=static={lib}");
     }
     println!("cargo:rustc-link-search=native=/usr/lib/x86_64-linux-gnu");
+    println!("cargo:rerun-if-changed={LIBXENCTRL_SO}");
+    println!("cargo:rustc-env=XENCTRL_SYS_XEN_RELEASE={}", xen_release());
 
     if !std::path::Path::new("/usr/include/xenctrl.h").exists()
         && env::var_os("XENCTRL_SYS_INCLUDE").is_none()
@@ -90,6 +124,7 @@ fn main() {
         .layout_tests(false)
         .allowlist_type("xc_domaininfo_t|xc_physinfo_t|xc_vcpuinfo_t")
         .allowlist_type("xen_domctl_createdomain|xen_domctl_sched_credit|xc_dom_image")
+        .allowlist_type("xen_domctl_sched_credit2|xc_cpupoolinfo_t")
         .allowlist_var("XEN_DOMINF_.*|XEN_DOMCTL_CDF_.*|XEN_DOMCTL_.*_VERSION|SHUTDOWN_.*")
         .allowlist_var("XEN_CPUPOOLID_ANY|XC_PAGE_SHIFT|INVALID_MFN|XENVER_.*|XEN_X86_EMU_.*")
         .allowlist_var("XEN_SYSCTL_PHYSCAP_.*|XEN_SCHEDULER_.*")

@@ -16,6 +16,11 @@
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 
+/// The Xen release (`"4.17"`) these bindings and the linked libraries belong to. The
+/// hypervisor's domctl/sysctl interfaces change between releases, so a binary built here
+/// works only on a hypervisor of this release.
+pub const XEN_RELEASE: &str = env!("XENCTRL_SYS_XEN_RELEASE");
+
 /// The guest pfn → machine frame translation of `xenguest.h`'s inline `xc_dom_p2m`.
 ///
 /// # Safety

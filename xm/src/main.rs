@@ -4,11 +4,11 @@ mod cmd;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use xm::xen::ControlError;
 
 #[derive(Parser)]
-#[command(name = "xm", about = "Xen domain management (xm-compatible)", version)]
+#[command(name = "xm", about = "Xen domain management (xm-compatible)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -51,8 +51,36 @@ struct DomainArg {
     domain: String,
 }
 
+/// `xm --version`: xm's version, the Xen release it was built for and, in a dom0 where the
+/// hypervisor answers, the one running.
+fn version_text() -> &'static str {
+    let mut text = format!(
+        "{} (built for Xen {})",
+        env!("CARGO_PKG_VERSION"),
+        xenctrl_sys::XEN_RELEASE
+    );
+    let asked = std::env::args()
+        .skip(1)
+        .any(|a| a == "--version" || a == "-V");
+    // libxenctrl logs to stderr when it cannot open privcmd: ask only where there is one.
+    if asked
+        && std::path::Path::new("/dev/xen/privcmd").exists()
+        && let Some((major, minor)) = xm::xen::xc::Xc::open()
+            .ok()
+            .and_then(|xc| xc.xen_release().ok())
+    {
+        text.push_str(&format!(", hypervisor Xen {major}.{minor}"));
+    }
+    // clap keeps a version for the life of the process; this one is made once.
+    Box::leak(text.into_boxed_str())
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .version(version_text())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -53,3 +53,60 @@ fn unknown_subcommands_and_bad_options_exit_1() {
     let (_, _, rc) = xm(&["list", "--no-such-option"]);
     assert_eq!(rc, 1);
 }
+
+/// Values out of range are refused when the config is turned into a plan, before the
+/// hypervisor is asked anything: on a host without Xen the error is about the value, not Xen.
+#[test]
+fn out_of_range_numbers_are_refused_before_anything_is_built() {
+    let dir = std::env::temp_dir().join(format!("xm-ranges-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases: &[(&str, &str)] = &[
+        ("memory = 0", "memory = 0: must be 1.."),
+        ("memory = -5", "memory = -5: must be 1.."),
+        (
+            "memory = 256\nmaxmem = 128",
+            "maxmem = 128 is below memory = 256: maxmem must be at least memory",
+        ),
+        ("cpu_weight = 0", "cpu_weight = 0: must be 1..65535"),
+        ("cpu_weight = 70000", "cpu_weight = 70000: must be 1..65535"),
+        (
+            "vcpus = 2\ncpu_cap = 201",
+            "cpu_cap (percent of one cpu, 100 per vcpu) = 201: must be 0..200",
+        ),
+        (
+            "cpu_cap = -1",
+            "cpu_cap (percent of one cpu, 100 per vcpu) = -1: must be 0..100",
+        ),
+    ];
+    for (i, (body, want)) in cases.iter().enumerate() {
+        let cfg = dir.join(format!("r{i}.cfg"));
+        std::fs::write(
+            &cfg,
+            format!("name = 'r{i}'\nkernel = '/bin/true'\nmemory = 64\n{body}\n"),
+        )
+        .unwrap();
+        let (_, err, rc) = xm(&["create", "-q", cfg.to_str().unwrap()]);
+        assert_eq!(rc, 1, "{body}: {err}");
+        assert!(err.contains(want), "{body}: want {want:?} in {err:?}");
+        assert!(!err.contains("privcmd"), "{body}: reached Xen: {err}");
+    }
+    // The limits themselves are accepted (the error is then that there is no Xen).
+    let cfg = dir.join("ok.cfg");
+    std::fs::write(
+        &cfg,
+        "name = 'ok'\nkernel = '/bin/true'\nmemory = 64\nmaxmem = 64\nvcpus = 2\n\
+         cpu_weight = 65535\ncpu_cap = 200\n",
+    )
+    .unwrap();
+    let (_, err, rc) = xm(&["create", "-q", cfg.to_str().unwrap()]);
+    if !Path::new("/dev/xen/privcmd").exists() {
+        assert_eq!(
+            (err.as_str(), rc),
+            (
+                "Error: this is not a Xen dom0: /dev/xen/privcmd missing\n",
+                1
+            )
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

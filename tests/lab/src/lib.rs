@@ -21,6 +21,7 @@
 //! logs every guest's console to `/var/log/xen/console/guest-<name>.log`, bridge `xenbr0` has
 //! 10.99.0.1/24.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -138,10 +139,42 @@ pub fn xl_ok(args: &[&str]) -> String {
 /// one vcpu, no devices): quick to create paused, for tests and benchmarks that do not need
 /// the guest to run.
 pub fn pvgrub_config(name: &str) -> PathBuf {
+    pvgrub_config_with(name, "")
+}
+
+/// [`pvgrub_config`] with `extra` config lines after the others (a later assignment wins).
+pub fn pvgrub_config_with(name: &str, extra: &str) -> PathBuf {
     write_config_file(
         name,
-        &format!("name = \"{name}\"\nkernel = \"{PVGRUB_KERNEL}\"\nmemory = 96\nvcpus = 1\n"),
+        &format!(
+            "name = \"{name}\"\nkernel = \"{PVGRUB_KERNEL}\"\nmemory = 96\nvcpus = 1\n{extra}"
+        ),
     )
+}
+
+/// The domains and their per-domain xenstore directories (`/local/domain/N`, `/vm/UUID`,
+/// `/libxl/N`, dom0's `backend/KIND/N`), to check that a failed create added none.
+pub fn store_snapshot() -> BTreeSet<String> {
+    let mut set: BTreeSet<String> = xl_ok(&["list"])
+        .lines()
+        .skip(1)
+        .map(|l| format!("domain {}", l.split_whitespace().next().unwrap_or("")))
+        .collect();
+    let list = |path: &str| -> Vec<String> {
+        let out = run(&format!("xenstore-list {path}"));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    for dir in ["/local/domain", "/vm", "/libxl"] {
+        set.extend(list(dir).into_iter().map(|e| format!("{dir}/{e}")));
+    }
+    for kind in list("/local/domain/0/backend") {
+        let dir = format!("/local/domain/0/backend/{kind}");
+        set.extend(list(&dir).into_iter().map(|e| format!("{dir}/{e}")));
+    }
+    set
 }
 
 /// A guest with both kinds of lab disk: the scratch file `img` (32 MiB, from [`scratch_disk`])

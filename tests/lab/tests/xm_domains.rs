@@ -269,37 +269,12 @@ fn unknown_domain_exits_3() {
     }
 }
 
-/// The domains and their per-domain xenstore directories (`/local/domain/N`, `/vm/UUID`,
-/// `/libxl/N`, dom0's `backend/KIND/N`), to check that a failed create added none.
-fn snapshot() -> BTreeSet<String> {
-    let mut set: BTreeSet<String> = xl_ok(&["list"])
-        .lines()
-        .skip(1)
-        .map(|l| format!("domain {}", l.split_whitespace().next().unwrap_or("")))
-        .collect();
-    let list = |path: &str| -> Vec<String> {
-        let out = run(&format!("xenstore-list {path}"));
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect()
-    };
-    for dir in ["/local/domain", "/vm", "/libxl"] {
-        set.extend(list(dir).into_iter().map(|e| format!("{dir}/{e}")));
-    }
-    for kind in list("/local/domain/0/backend") {
-        let dir = format!("/local/domain/0/backend/{kind}");
-        set.extend(list(&dir).into_iter().map(|e| format!("{dir}/{e}")));
-    }
-    set
-}
-
 #[test]
 fn failed_creates_leave_nothing_behind() {
     require_lab!();
     let keep = Guest::new(&unique_name("dup"));
     let _dup = xm_create(&keep, &["-p"]);
-    let before = snapshot();
+    let before = store_snapshot();
     let big_mem = {
         let info = xl_ok(&["info"]);
         let free: u64 = info
@@ -343,7 +318,7 @@ fn failed_creates_leave_nothing_behind() {
         let ours = err.lines().find(|l| l.starts_with("Error: ")).unwrap_or("");
         assert!(ours.contains(expect), "case {i}: {err}");
         // Earlier tests' domains may still be going away; nothing may have been added.
-        let after = snapshot();
+        let after = store_snapshot();
         let added: Vec<_> = after.difference(&before).collect();
         assert!(added.is_empty(), "case {i} left {added:?} behind: {err}");
     }

@@ -134,16 +134,17 @@ pub fn run(args: &CreateArgs) -> anyhow::Result<()> {
 /// it, so no boot output is lost.
 fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
     let host = Host::open()?;
+    let created = create::create(&host, plan, args.paused || args.console_autoconnect)?;
+    for w in &created.warnings {
+        eprintln!("Warning: {w}");
+    }
+    spawn_monitor(created.domid);
     if !args.console_autoconnect {
-        let created = create::create(&host, plan, args.paused)?;
-        spawn_monitor(created.domid);
         if !args.quiet {
             println!("Started domain {} (id={})", created.name, created.domid);
         }
         return Ok(());
     }
-    let created = create::create(&host, plan, true)?;
-    spawn_monitor(created.domid);
     let console = match Console::open(&host.xs, created.domid) {
         Ok(c) => c,
         Err(e) => {

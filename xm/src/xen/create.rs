@@ -13,8 +13,14 @@ use super::domain::uuid_string;
 use super::error::ControlError;
 use super::host::Host;
 use super::layout::{self, BuildPost, DomainPaths};
+use super::sched;
 use super::xc::{CreateDomain, DomId, PvImage};
 use xenstore::Change;
+
+/// How often the transaction that claims the name is run again when other creates' commits
+/// conflict with it (each new domain's home changes `/local/domain`, which every claim reads):
+/// enough for dozens of creates at once, and still bounded.
+const NAME_CLAIM_ATTEMPTS: u32 = 256;
 
 /// Extra KiB libxl adds to a PV domain's max memory (`LIBXL_MAXMEM_CONSTANT`).
 const MAXMEM_SLACK_KIB: u64 = 1024;
@@ -52,6 +58,9 @@ pub struct Created {
     pub domid: DomId,
     pub uuid: String,
     pub name: String,
+    /// What was set aside on the way, for the user to see (e.g. a weight the domain's
+    /// scheduler has no use for).
+    pub warnings: Vec<String>,
 }
 
 /// The undo of a create in progress: once the domain exists, every later step only adds to
@@ -90,8 +99,8 @@ impl Drop for Rollback<'_> {
 pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, ControlError> {
     let trace = StepTimer::from_env();
     let physinfo = host.xc.physinfo()?;
-    check_plan(host, plan, physinfo.free_pages * 4 / 1024)?;
-    trace.step("checks (names, files, memory)");
+    check_plan(plan, physinfo.free_pages * 4 / 1024)?;
+    trace.step("checks (files, memory)");
     let uuid_bytes = plan.uuid.unwrap_or_else(random_uuid);
     let uuid = uuid_string(&uuid_bytes);
     let target_kib = plan.memory_mib * 1024;
@@ -121,17 +130,32 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     let paths = DomainPaths::new(domid, &uuid, console_domid);
     trace.step("domain created, limits, event channels");
     let make = layout::domain_make(&paths, domid, &uuid, &plan.name);
-    host.xs.transaction(|tx| {
-        // Leftovers of an earlier domain with this id or uuid; missing is fine.
-        tx.apply(&[
-            Change::Rm(&paths.dom),
-            Change::Rm(&paths.vm),
-            Change::Rm(&paths.libxl),
-        ])
-        .or_else(ignore_enoent)?;
-        layout::write_nodes(tx, &make)
-    })?;
-    trace.step("domain's xenstore nodes");
+    // The name is checked and claimed in one transaction: of two creates racing for a name,
+    // the second one's commit conflicts (it read `/local/domain`, which the first one's new
+    // home changed), it runs again, sees the name taken and fails.
+    let owner = host
+        .xs
+        .transaction_with_attempts(NAME_CLAIM_ATTEMPTS, |tx| {
+            // Leftovers of an earlier domain with this id or uuid; missing is fine.
+            tx.apply(&[
+                Change::Rm(&paths.dom),
+                Change::Rm(&paths.vm),
+                Change::Rm(&paths.libxl),
+            ])
+            .or_else(ignore_enoent)?;
+            if let Some(owner) = host.name_owner(tx, &plan.name, domid)? {
+                return Ok(Some(owner));
+            }
+            layout::write_nodes(tx, &make)?;
+            Ok(None)
+        })?;
+    if let Some(owner) = owner {
+        return Err(ControlError::NameInUse {
+            name: plan.name.clone(),
+            domid: owner,
+        });
+    }
+    trace.step("domain's xenstore nodes (name claimed)");
 
     let kernel = plan.kernel.as_path();
     let built = host
@@ -160,14 +184,10 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
             _ => ControlError::Xc(e),
         })?;
 
-    if plan.cpu_weight.is_some() || plan.cpu_cap.is_some() {
-        let (weight, cap) = host.xc.sched_credit_get(domid)?;
-        host.xc.sched_credit_set(
-            domid,
-            plan.cpu_weight.unwrap_or(weight),
-            plan.cpu_cap.unwrap_or(cap),
-        )?;
-    }
+    let warnings: Vec<String> =
+        sched::set_weight_cap(&host.xc, domid, plan.cpu_weight, plan.cpu_cap)?
+            .into_iter()
+            .collect();
     if let Some(cpus) = plan.cpus.as_ref().filter(|c| !c.is_empty()) {
         for vcpu in 0..plan.max_vcpus {
             host.xc.vcpu_set_hard_affinity(domid, vcpu, cpus)?;
@@ -236,6 +256,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         domid,
         uuid,
         name: plan.name.clone(),
+        warnings,
     })
 }
 
@@ -276,16 +297,9 @@ pub fn stored_plan(host: &Host, domid: DomId) -> Option<DomainPlan> {
     serde_json::from_slice(&json).ok()
 }
 
-/// Checks what can be checked before anything is allocated: a unique name, a readable kernel
-/// and ramdisk, disks that exist, enough free memory.
-fn check_plan(host: &Host, plan: &DomainPlan, free_mib: u64) -> Result<(), ControlError> {
-    let names = host.names()?;
-    if let Some((domid, _)) = names.iter().find(|(_, name)| *name == plan.name) {
-        return Err(ControlError::NameInUse {
-            name: plan.name.clone(),
-            domid: *domid,
-        });
-    }
+/// Checks what can be checked before anything is allocated: a readable kernel and ramdisk,
+/// disks that exist, enough free memory. (The name is checked where it is claimed, atomically.)
+fn check_plan(plan: &DomainPlan, free_mib: u64) -> Result<(), ControlError> {
     for path in std::iter::once(&plan.kernel).chain(plan.ramdisk.as_ref()) {
         std::fs::File::open(path).map_err(|e| ControlError::File {
             path: path.display().to_string(),

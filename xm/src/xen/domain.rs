@@ -151,6 +151,7 @@ mod tests {
             cpu_time: 5_068_600_000_000,
             online_vcpus: 2,
             max_vcpu_id: 1,
+            cpupool: 0,
         }
     }
 

@@ -22,6 +22,11 @@ pub enum ControlError {
     Unsupported(String),
     /// A file the domain needs is missing or unreadable.
     File { path: String, message: String },
+    /// The hypervisor is of another Xen release than xm was built for.
+    WrongHypervisor {
+        built_for: &'static str,
+        running: String,
+    },
 }
 
 impl fmt::Display for ControlError {
@@ -40,6 +45,11 @@ impl fmt::Display for ControlError {
             ),
             ControlError::Unsupported(m) => f.write_str(m),
             ControlError::File { path, message } => write!(f, "{path}: {message}"),
+            ControlError::WrongHypervisor { built_for, running } => write!(
+                f,
+                "this xm was built for Xen {built_for}, but the hypervisor is Xen {running}: \
+                 use an xm built for Xen {running}"
+            ),
         }
     }
 }

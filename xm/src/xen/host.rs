@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use xenstore::{Change, Xs};
+use xenstore::{Change, Transaction, Xs};
 
 use super::device;
 use super::domain::{self, DomainSummary};
@@ -14,6 +14,22 @@ use super::xc::{DomId, DomainInfo, Xc};
 pub struct Host {
     pub xc: Xc,
     pub xs: Xs,
+}
+
+/// Refuses a hypervisor of another release than the one xm was built for: the domctl and
+/// sysctl interfaces (and the layouts behind them) change between releases, so every later
+/// call would fail or, worse, be misread. Nothing has been asked of the hypervisor but its
+/// version when this fails.
+fn check_release(xc: &Xc) -> Result<(), ControlError> {
+    let (major, minor) = xc.xen_release()?;
+    let running = format!("{major}.{minor}");
+    if running != xenctrl_sys::XEN_RELEASE {
+        return Err(ControlError::WrongHypervisor {
+            built_for: xenctrl_sys::XEN_RELEASE,
+            running,
+        });
+    }
+    Ok(())
 }
 
 impl Host {
@@ -33,6 +49,7 @@ impl Host {
                 ControlError::Xc(e)
             }
         })?;
+        check_release(&xc)?;
         let xs = Xs::open()?;
         Ok(Host { xc, xs })
     }
@@ -50,6 +67,37 @@ impl Host {
         let infos = self.xc.domain_list()?;
         let names = self.names_of(&infos);
         Ok(infos.iter().map(|i| i.domid).zip(names).collect())
+    }
+
+    /// Inside `tx`: the live domain other than `me` whose name is `name`, if any. Every
+    /// domain's home and name is read in the transaction, so a domain that gets a home or a
+    /// name before `tx` commits makes the commit conflict (and the check run again). Homes left
+    /// behind by domains that no longer exist do not hold a name.
+    pub fn name_owner(
+        &self,
+        tx: &Transaction<'_>,
+        name: &str,
+        me: DomId,
+    ) -> xenstore::Result<Option<DomId>> {
+        let domids: Vec<DomId> = tx
+            .directory("/local/domain")?
+            .iter()
+            .filter_map(|d| d.parse().ok())
+            .filter(|&d| d != me)
+            .collect();
+        let paths: Vec<String> = domids
+            .iter()
+            .map(|d| format!("/local/domain/{d}/name"))
+            .collect();
+        let names = tx.read_many(&paths);
+        Ok(domids
+            .into_iter()
+            .zip(names)
+            .filter(|(_, n)| n.as_deref().is_ok_and(|n| n == name.as_bytes()))
+            .map(|(d, _)| d)
+            // A home is written after its domain exists, so a domain whose home this
+            // transaction saw is listed now, unless it has gone since. Unknown counts as live.
+            .find(|&d| self.xc.domain_info(d).map_or(true, |i| i.is_some())))
     }
 
     fn names_of(&self, infos: &[DomainInfo]) -> Vec<String> {

@@ -12,6 +12,7 @@ pub mod info;
 pub mod layout;
 pub mod lifecycle;
 pub mod plan;
+pub mod sched;
 pub mod watch;
 pub mod xc;
 

@@ -11,6 +11,7 @@ use domcfg::device::{DiskSpec, VifSpec};
 use super::create::{DomainPlan, random_bytes};
 use super::device::{self, Device, SCRIPT_DIR, VifPlan};
 use super::error::ControlError;
+use super::sched;
 
 impl DomainPlan {
     /// The plan for `c`, or a clear error for what cannot be built yet.
@@ -58,6 +59,12 @@ impl DomainPlan {
         };
         let memory_mib = positive(c.memory, "memory")?;
         let maxmem_mib = c.maxmem.map_or(Ok(memory_mib), |m| positive(m, "maxmem"))?;
+        if maxmem_mib < memory_mib {
+            // xend: "memory_dynamic_max must be less than or equal to memory_static_max".
+            return unsupported(&format!(
+                "maxmem = {maxmem_mib} is below memory = {memory_mib}: maxmem must be at least memory"
+            ));
+        }
         let cpus = match &c.cpus {
             None => None,
             Some(spec) if spec.is_unpinned() => None,
@@ -66,13 +73,15 @@ impl DomainPlan {
                 return unsupported("per-vcpu cpus lists are not supported yet");
             }
         };
+        let (lo, hi) = sched::WEIGHT_RANGE.into_inner();
         let weight = c
             .cpu_weight
-            .map(|w| in_range(w, 1, 65535, "cpu_weight"))
+            .map(|w| in_range(w, lo as i64, hi as i64, "cpu_weight"))
             .transpose()?;
+        let cap_max = sched::max_cap(max_vcpus as u32) as i64;
         let cap = c
             .cpu_cap
-            .map(|v| in_range(v, 0, 65535, "cpu_cap"))
+            .map(|v| in_range(v, 0, cap_max, "cpu_cap (percent of one cpu, 100 per vcpu)"))
             .transpose()?;
         let action = |a: Option<domcfg::config::Action>, default: &str| {
             a.map_or_else(|| default.to_string(), |a| a.as_str().to_string())

@@ -77,6 +77,8 @@ pub struct DomainInfo {
     pub cpu_time: u64,
     pub online_vcpus: u32,
     pub max_vcpu_id: u32,
+    /// The cpupool the domain runs in (its scheduler is the pool's).
+    pub cpupool: u32,
 }
 
 impl DomainInfo {
@@ -102,6 +104,7 @@ impl DomainInfo {
             cpu_time: raw.cpu_time,
             online_vcpus: raw.nr_online_vcpus,
             max_vcpu_id: raw.max_vcpu_id,
+            cpupool: raw.cpupool,
         }
     }
 }
@@ -313,6 +316,44 @@ impl Xc {
         Ok((sdom.weight, sdom.cap))
     }
 
+    /// Wraps `xc_sched_credit2_domain_set` (credit2 scheduler weight and cap).
+    pub fn sched_credit2_set(&self, domid: DomId, weight: u16, cap: u16) -> Result<(), XcError> {
+        let mut sdom = sys::xen_domctl_sched_credit2 { weight, cap };
+        // SAFETY: sdom is a live local for the duration of the call.
+        let rc = unsafe { sys::xc_sched_credit2_domain_set(self.xch, domid, &mut sdom) };
+        check("xc_sched_credit2_domain_set", rc)
+    }
+
+    /// Wraps `xc_sched_credit2_domain_get`: (weight, cap).
+    pub fn sched_credit2_get(&self, domid: DomId) -> Result<(u16, u16), XcError> {
+        let mut sdom = sys::xen_domctl_sched_credit2::default();
+        // SAFETY: sdom is a live local for the duration of the call.
+        let rc = unsafe { sys::xc_sched_credit2_domain_get(self.xch, domid, &mut sdom) };
+        check("xc_sched_credit2_domain_get", rc)?;
+        Ok((sdom.weight, sdom.cap))
+    }
+
+    /// The `XEN_SCHEDULER_*` id of cpupool `poolid` (`xc_cpupool_getinfo`).
+    pub fn cpupool_sched_id(&self, poolid: u32) -> Result<u32, XcError> {
+        // SAFETY: xch is live; the result is NULL or one xc_cpupoolinfo_t libxenctrl allocated.
+        let info = unsafe { sys::xc_cpupool_getinfo(self.xch, poolid) };
+        if info.is_null() {
+            return Err(last_error("xc_cpupool_getinfo"));
+        }
+        // SAFETY: info is non-NULL and points to an initialised xc_cpupoolinfo_t.
+        let (found, sched_id) = unsafe { ((*info).cpupool_id, (*info).sched_id) };
+        // SAFETY: info came from xc_cpupool_getinfo and is freed exactly once, by its pair.
+        unsafe { sys::xc_cpupool_infofree(self.xch, info) };
+        // The call returns the first pool with an id >= poolid: the pool must be that one.
+        if found != poolid {
+            return Err(XcError {
+                call: "xc_cpupool_getinfo",
+                source: io::Error::from_raw_os_error(rustix::io::Errno::NOENT.raw_os_error()),
+            });
+        }
+        Ok(sched_id)
+    }
+
     /// Wraps `xc_vcpu_setaffinity` (hard affinity) for one vcpu; `cpus` are physical cpu numbers.
     pub fn vcpu_set_hard_affinity(
         &self,
@@ -364,6 +405,15 @@ impl Xc {
             free_pages: raw.free_pages,
             gnttab_v2: raw.capabilities & sys::XEN_SYSCTL_PHYSCAP_gnttab_v2 != 0,
         })
+    }
+
+    /// The running hypervisor's release, `(major, minor)` (`XENVER_version`: the one query
+    /// whose form every release keeps).
+    pub fn xen_release(&self) -> Result<(u32, u32), XcError> {
+        // SAFETY: XENVER_version takes no buffer (NULL is what it expects).
+        let rc = unsafe { sys::xc_version(self.xch, sys::XENVER_version as i32, ptr::null_mut()) };
+        check("xc_version", rc)?;
+        Ok(((rc as u32) >> 16, (rc as u32) & 0xffff))
     }
 
     /// Wraps the `xc_version` queries `xm info` shows.

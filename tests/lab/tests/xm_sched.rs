@@ -1,0 +1,84 @@
+//! `cpu_weight` and `cpu_cap` on whatever scheduler the lab's Xen runs: credit2, Xen 4.17's
+//! default (the plain boot), and credit (`tests/run` boots once more with `sched=credit` for
+//! this file alone). Values are read back with xl's own scheduler command.
+
+use lab_tests::*;
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The host's scheduler as `xl info` names it.
+fn scheduler() -> String {
+    xl_ok(&["info"])
+        .lines()
+        .find_map(|l| l.strip_prefix("xen_scheduler"))
+        .and_then(|v| v.split(':').nth(1))
+        .map(|v| v.trim().to_string())
+        .expect("xl info has xen_scheduler")
+}
+
+/// (weight, cap) of `name` from `xl sched-credit -d` / `xl sched-credit2 -d`.
+fn weight_cap(sched: &str, name: &str) -> (u32, u32) {
+    let cmd = match sched {
+        "credit" => "sched-credit",
+        "credit2" => "sched-credit2",
+        other => panic!("no weight/cap command for {other}"),
+    };
+    let text = xl_ok(&[cmd, "-d", name]);
+    // Name  ID  Weight  Cap
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("{text}"))
+        .split_whitespace()
+        .collect();
+    (row[2].parse().unwrap(), row[3].parse().unwrap())
+}
+
+#[test]
+fn weight_and_cap_reach_the_domains_scheduler() {
+    require_lab!();
+    let sched = scheduler();
+    note(&format!("scheduler: {sched}"));
+    // tests/run says which boot this is; by hand, either will do.
+    match std::env::var("XM_LAB_EXPECT_SCHED") {
+        Ok(want) => assert_eq!(sched, want, "the boot's scheduler"),
+        Err(_) => assert!(sched == "credit" || sched == "credit2", "{sched}"),
+    }
+    // Both, one alone (the other keeps the scheduler's default), and the seed CE's weight.
+    for (extra, want) in [
+        ("vcpus = 2\ncpu_weight = 512\ncpu_cap = 150\n", (512, 150)),
+        ("cpu_cap = 50\n", (256, 50)),
+        ("cpu_weight = 512\n", (512, 0)),
+    ] {
+        let name = unique_name("sch");
+        let cfg = pvgrub_config_with(&name, extra);
+        let out = xm(&["create", "-p", &cfg.to_string_lossy()]);
+        let _guard = Running::adopt(&name);
+        assert!(out.status.success(), "{sched}: {extra}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("Warning"),
+            "{sched} has weight and cap: {}",
+            stderr(&out)
+        );
+        assert_eq!(weight_cap(&sched, &name), want, "{sched}: {extra}");
+    }
+}
+
+/// A cap beyond 100 per vcpu is the config's error, named before anything is built.
+#[test]
+fn cap_beyond_the_vcpus_is_refused_before_a_domain_exists() {
+    require_lab!();
+    let name = unique_name("scx");
+    let before = store_snapshot();
+    let cfg = pvgrub_config_with(&name, "vcpus = 1\ncpu_cap = 101\n");
+    let out = xm(&["create", "-p", &cfg.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cpu_cap (percent of one cpu, 100 per vcpu) = 101: must be 0..100"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(store_snapshot(), before);
+}

@@ -1,0 +1,109 @@
+//! A domain's scheduling parameters. Xen schedules each domain with the scheduler of the cpupool
+//! it runs in: credit2 by default since Xen 4.12, credit where the host boots `sched=credit`,
+//! and rtds, null or arinc653 by choice. xm's `cpu_weight` and `cpu_cap` mean the same on
+//! credit and credit2 (a relative weight, and a cap in percent of one cpu); the others have
+//! neither, so a config that sets them is started anyway, with one warning naming the scheduler.
+
+use xenctrl_sys as sys;
+
+use super::error::ControlError;
+use super::info::scheduler_name;
+use super::xc::{DomId, Xc};
+
+/// The weight range credit and credit2 accept (`xl sched-credit -w`).
+pub const WEIGHT_RANGE: std::ops::RangeInclusive<u64> = 1..=65535;
+
+/// The largest cap for a domain with `max_vcpus` vcpus: 100 (percent) per vcpu, as Xen and
+/// libxl check it; 0 means no cap.
+pub fn max_cap(max_vcpus: u32) -> u64 {
+    100 * u64::from(max_vcpus)
+}
+
+/// The scheduler a domain runs under, as far as weight and cap go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheduler {
+    Credit,
+    Credit2,
+    /// A scheduler without weight or cap (its `XEN_SCHEDULER_*` id).
+    Other(u32),
+}
+
+impl Scheduler {
+    pub fn from_id(id: u32) -> Scheduler {
+        match id {
+            sys::XEN_SCHEDULER_CREDIT => Scheduler::Credit,
+            sys::XEN_SCHEDULER_CREDIT2 => Scheduler::Credit2,
+            other => Scheduler::Other(other),
+        }
+    }
+
+    /// The scheduler of the cpupool `domid` runs in.
+    pub fn of_domain(xc: &Xc, domid: DomId) -> Result<Scheduler, ControlError> {
+        let info = xc
+            .domain_info(domid)?
+            .ok_or_else(|| ControlError::NoSuchDomain(domid.to_string()))?;
+        Ok(Scheduler::from_id(xc.cpupool_sched_id(info.cpupool)?))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheduler::Credit => "credit",
+            Scheduler::Credit2 => "credit2",
+            Scheduler::Other(id) => scheduler_name(id),
+        }
+    }
+}
+
+/// Sets what of `weight` and `cap` is given on `domid`, keeping the other as it is. Returns a
+/// warning instead when the domain's scheduler has neither.
+pub fn set_weight_cap(
+    xc: &Xc,
+    domid: DomId,
+    weight: Option<u16>,
+    cap: Option<u16>,
+) -> Result<Option<String>, ControlError> {
+    if weight.is_none() && cap.is_none() {
+        return Ok(None);
+    }
+    match Scheduler::of_domain(xc, domid)? {
+        Scheduler::Credit => {
+            let (w, c) = xc.sched_credit_get(domid)?;
+            xc.sched_credit_set(domid, weight.unwrap_or(w), cap.unwrap_or(c))?;
+        }
+        Scheduler::Credit2 => {
+            let (w, c) = xc.sched_credit2_get(domid)?;
+            xc.sched_credit2_set(domid, weight.unwrap_or(w), cap.unwrap_or(c))?;
+        }
+        other => {
+            let set: Vec<&str> = [("cpu_weight", weight.is_some()), ("cpu_cap", cap.is_some())]
+                .into_iter()
+                .filter_map(|(k, on)| on.then_some(k))
+                .collect();
+            return Ok(Some(format!(
+                "the {} scheduler has no weight or cap: {} ignored",
+                other.name(),
+                set.join(" and ")
+            )));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedulers_by_id() {
+        assert_eq!(Scheduler::from_id(5), Scheduler::Credit);
+        assert_eq!(Scheduler::from_id(6), Scheduler::Credit2);
+        assert_eq!(Scheduler::from_id(8).name(), "rtds");
+        assert_eq!(Scheduler::from_id(9).name(), "null");
+    }
+
+    #[test]
+    fn cap_is_a_percentage_per_vcpu() {
+        assert_eq!(max_cap(1), 100);
+        assert_eq!(max_cap(4), 400);
+    }
+}
