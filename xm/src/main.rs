@@ -76,6 +76,7 @@ fn version_text() -> &'static str {
 }
 
 fn main() -> ExitCode {
+    let _failpoints = xm::xen::failpoint::setup();
     let parsed = Cli::command()
         .version(version_text())
         .try_get_matches()

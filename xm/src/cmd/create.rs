@@ -138,7 +138,14 @@ fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
     for w in &created.warnings {
         eprintln!("Warning: {w}");
     }
-    spawn_monitor(created.domid);
+    if let Err(e) = spawn_monitor(created.domid) {
+        // Without its monitor the domain's on_* actions would never run: undo the create.
+        let _ = host.destroy(created.domid);
+        bail!(
+            "cannot start the monitor of domain {} ({e}); the domain was destroyed",
+            created.name
+        );
+    }
     if !args.console_autoconnect {
         if !args.quiet {
             println!("Started domain {} (id={})", created.name, created.domid);
@@ -163,25 +170,21 @@ fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
 }
 
 /// Starts the domain's monitor: this binary again, detached (own process group, no stdio),
-/// so it outlives `xm create` and carries out the `on_*` actions. A create whose monitor cannot
-/// start still stands; the admin is told.
-fn spawn_monitor(domid: u32) {
+/// so it outlives `xm create` and carries out the `on_*` actions.
+fn spawn_monitor(domid: u32) -> anyhow::Result<()> {
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
-    let spawned = std::env::current_exe().and_then(|exe| {
-        Command::new(exe)
-            .args(["monitor", &domid.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-    });
-    if let Err(e) = spawned {
-        eprintln!(
-            "Warning: no monitor for domain {domid} (on_poweroff/on_reboot/on_crash will not run): {e}"
-        );
-    }
+    xm::xen::failpoint::hit("monitor")?;
+    let exe = std::env::current_exe()?;
+    Command::new(exe)
+        .args(["monitor", &domid.to_string()])
+        .env_remove("FAILPOINTS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()?;
+    Ok(())
 }
 
 /// `xm monitor DOMID` (hidden): run the monitor until the domain is gone.

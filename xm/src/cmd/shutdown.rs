@@ -71,9 +71,30 @@ fn run(all: bool, wait: bool, words: &[String], req: Request) -> anyhow::Result<
             _ => bail!("No multiple domain parameters allowed"),
         }
     };
-    for d in &doms {
-        lifecycle::request(&host, d.domid, req)?;
-    }
+    let doms = if all {
+        // -a asks every domain that can be asked; one that cannot (already stopping, or left
+        // without its nodes by an interrupted create) is named and left out, not fatal.
+        let mut asked = Vec::with_capacity(doms.len());
+        for d in doms {
+            let outcome = if lifecycle::can_request(&host, &d) {
+                lifecycle::request(&host, d.domid, req)
+            } else {
+                Err(xm::xen::ControlError::Unsupported(
+                    "Domain cannot be shutdown".to_string(),
+                ))
+            };
+            match outcome {
+                Ok(()) => asked.push(d),
+                Err(e) => eprintln!("Warning: {} (id {}) skipped: {e}", d.name, d.domid),
+            }
+        }
+        asked
+    } else {
+        for d in &doms {
+            lifecycle::request(&host, d.domid, req)?;
+        }
+        doms
+    };
     if !wait {
         return Ok(());
     }

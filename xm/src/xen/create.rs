@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::device::{self, Device};
 use super::domain::uuid_string;
 use super::error::ControlError;
+use super::failpoint::hit;
 use super::host::Host;
 use super::layout::{self, BuildPost, DomainPaths};
 use super::sched;
@@ -107,6 +108,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     let max_kib = plan.maxmem_mib.max(plan.memory_mib) * 1024;
 
     let mut rollback = Rollback::new(host);
+    hit("xc_domain_create")?;
     let domid = host.xc.domain_create(&CreateDomain {
         uuid: uuid_bytes,
         max_vcpus: plan.max_vcpus,
@@ -117,14 +119,20 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     })?;
     rollback.created(domid);
 
+    hit("xc_domain_max_vcpus")?;
     host.xc.domain_max_vcpus(domid, plan.max_vcpus)?;
+    hit("xc_domain_setmaxmem")?;
     host.xc
         .domain_setmaxmem(domid, target_kib + MAXMEM_SLACK_KIB)?;
     let [store_domid, console_domid] =
         read_domids(host, ["/tool/xenstored/domid", "/tool/xenconsoled/domid"]);
+    hit("xc_evtchn_alloc_unbound:store")?;
     let store_port = host.xc.evtchn_alloc_unbound(domid, store_domid)?;
+    hit("xc_evtchn_alloc_unbound:console")?;
     let console_port = host.xc.evtchn_alloc_unbound(domid, console_domid)?;
+    hit("xc_domain_set_memmap_limit")?;
     host.xc.domain_set_memmap_limit(domid, max_kib)?;
+    hit("xc_domain_set_tsc_info")?;
     host.xc.domain_set_tsc_default(domid)?;
 
     let paths = DomainPaths::new(domid, &uuid, console_domid);
@@ -133,6 +141,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     // The name is checked and claimed in one transaction: of two creates racing for a name,
     // the second one's commit conflicts (it read `/local/domain`, which the first one's new
     // home changed), it runs again, sees the name taken and fails.
+    hit("xenstore:domain")?;
     let owner = host
         .xs
         .transaction_with_attempts(NAME_CLAIM_ATTEMPTS, |tx| {
@@ -184,11 +193,13 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
             _ => ControlError::Xc(e),
         })?;
 
+    hit("sched:weight-cap")?;
     let warnings: Vec<String> =
         sched::set_weight_cap(&host.xc, domid, plan.cpu_weight, plan.cpu_cap)?
             .into_iter()
             .collect();
     if let Some(cpus) = plan.cpus.as_ref().filter(|c| !c.is_empty()) {
+        hit("xc_vcpu_setaffinity")?;
         for vcpu in 0..plan.max_vcpus {
             host.xc.vcpu_set_hard_affinity(domid, vcpu, cpus)?;
         }
@@ -241,14 +252,18 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     };
     let kept = serde_json::to_string(&kept).unwrap_or_default();
     post.push(layout::plain(plan_path(domid), kept));
+    hit("xenstore:post-build")?;
     host.xs.transaction(|tx| layout::write_nodes(tx, &post))?;
     trace.step("scheduling; post-build, console and device nodes");
+    hit("xs_introduce")?;
     host.xs.introduce(domid, built.store_mfn, store_port)?;
     for dev in &plan.devices {
+        hit(&format!("hotplug:{}", dev.kind.as_str()))?;
         device::hotplug(&host.xs, dev, domid)?;
     }
     trace.step("introduce, device hotplug");
     if !paused {
+        hit("xc_domain_unpause")?;
         host.xc.domain_unpause(domid)?;
     }
     rollback.commit();

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::failpoint::Injected;
 use super::xc::XcError;
 
 #[derive(Debug)]
@@ -22,6 +23,8 @@ pub enum ControlError {
     Unsupported(String),
     /// A file the domain needs is missing or unreadable.
     File { path: String, message: String },
+    /// A step failed on purpose (a failpoints build under test).
+    Injected(Injected),
     /// The hypervisor is of another Xen release than xm was built for.
     WrongHypervisor {
         built_for: &'static str,
@@ -45,6 +48,7 @@ impl fmt::Display for ControlError {
             ),
             ControlError::Unsupported(m) => f.write_str(m),
             ControlError::File { path, message } => write!(f, "{path}: {message}"),
+            ControlError::Injected(e) => write!(f, "{e}"),
             ControlError::WrongHypervisor { built_for, running } => write!(
                 f,
                 "this xm was built for Xen {built_for}, but the hypervisor is Xen {running}: \
@@ -65,5 +69,11 @@ impl From<XcError> for ControlError {
 impl From<xenstore::Error> for ControlError {
     fn from(e: xenstore::Error) -> Self {
         ControlError::Xs(e)
+    }
+}
+
+impl From<Injected> for ControlError {
+    fn from(e: Injected) -> Self {
+        ControlError::Injected(e)
     }
 }

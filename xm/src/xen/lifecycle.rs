@@ -46,11 +46,27 @@ pub fn request(host: &Host, domid: DomId, req: Request) -> Result<(), ControlErr
             "Domain cannot be shutdown".to_string(),
         ));
     }
-    host.xs.write(
-        &format!("/local/domain/{domid}/control/shutdown"),
-        req.as_str(),
-    )?;
-    Ok(())
+    // Only into the node the domain was built with: writing blindly would create a home for
+    // a domain that has none (a create killed half-way), which nothing would ever remove.
+    let node = format!("/local/domain/{domid}/control/shutdown");
+    host.xs.transaction(|tx| {
+        if tx.try_read(&node)?.is_none() {
+            return Ok(false);
+        }
+        tx.write(&node, req.as_str())?;
+        Ok(true)
+    })?
+    .then_some(())
+    .ok_or_else(|| {
+        ControlError::Unsupported(format!(
+            "Domain {domid} has no control/shutdown node to ask it with (was its create interrupted? xm destroy removes it)"
+        ))
+    })
+}
+
+/// Whether [`request`] can ask `d`: a live domain that is not already stopping.
+pub fn can_request(host: &Host, d: &DomainSummary) -> bool {
+    matches!(host.xc.domain_info(d.domid), Ok(Some(i)) if !i.shutdown && !i.dying)
 }
 
 /// How long `-w` waits for a rebooting domain to come back before giving up on it (xm: 30 s).

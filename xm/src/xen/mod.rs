@@ -7,6 +7,7 @@ pub mod create;
 pub mod device;
 pub mod domain;
 pub mod error;
+pub mod failpoint;
 pub mod host;
 pub mod info;
 pub mod layout;

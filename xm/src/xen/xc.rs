@@ -39,6 +39,14 @@ fn last_error(call: &'static str) -> XcError {
     }
 }
 
+/// Failpoint `call` (see [`super::failpoint`]), failing as the call itself would.
+fn inject(call: &'static str) -> Result<(), XcError> {
+    super::failpoint::hit(call).map_err(|e| XcError {
+        call,
+        source: io::Error::other(e.to_string()),
+    })
+}
+
 fn check(call: &'static str, rc: i32) -> Result<(), XcError> {
     if rc < 0 {
         Err(last_error(call))
@@ -524,6 +532,7 @@ impl Xc {
             .map(|p| path_cstring(p).ok_or_else(|| invalid("xc_dom_module_file")))
             .transpose()?;
 
+        inject("xc_dom_allocate")?;
         // SAFETY: xch is live; the strings outlive the call (libxenguest copies them).
         let dom = unsafe {
             sys::xc_dom_allocate(
@@ -550,43 +559,52 @@ impl Xc {
         }
         // SAFETY (each step below): dom is the live image owned by `guard`, xch is live, and
         // the C strings outlive the calls; the steps run in the order libxenguest requires.
+        inject("xc_dom_kernel_file")?;
         check("xc_dom_kernel_file", unsafe {
             sys::xc_dom_kernel_file(dom, kernel.as_ptr())
         })?;
         done("xc_dom_kernel_file");
         if let Some(rd) = &ramdisk {
+            inject("xc_dom_module_file")?;
             // SAFETY: as above; a NULL module command line is allowed.
             let rc = unsafe { sys::xc_dom_module_file(dom, rd.as_ptr(), ptr::null()) };
             check("xc_dom_module_file", rc)?;
             done("xc_dom_module_file");
         }
+        inject("xc_dom_boot_xen_init")?;
         // SAFETY: as above.
         let rc = unsafe { sys::xc_dom_boot_xen_init(dom, self.xch, domid) };
         check("xc_dom_boot_xen_init", rc)?;
         done("xc_dom_boot_xen_init");
+        inject("xc_dom_parse_image")?;
         // SAFETY: as above.
         check("xc_dom_parse_image", unsafe {
             sys::xc_dom_parse_image(dom)
         })?;
         done("xc_dom_parse_image");
+        inject("xc_dom_mem_init")?;
         // SAFETY: as above.
         check("xc_dom_mem_init", unsafe {
             sys::xc_dom_mem_init(dom, image.mem_mib)
         })?;
         done("xc_dom_mem_init");
+        inject("xc_dom_boot_mem_init")?;
         // SAFETY: as above.
         check("xc_dom_boot_mem_init", unsafe {
             sys::xc_dom_boot_mem_init(dom)
         })?;
         done("xc_dom_boot_mem_init");
+        inject("xc_dom_build_image")?;
         // SAFETY: as above.
         check("xc_dom_build_image", unsafe {
             sys::xc_dom_build_image(dom)
         })?;
         done("xc_dom_build_image");
+        inject("xc_dom_boot_image")?;
         // SAFETY: as above.
         check("xc_dom_boot_image", unsafe { sys::xc_dom_boot_image(dom) })?;
         done("xc_dom_boot_image");
+        inject("xc_dom_gnttab_init")?;
         // SAFETY: as above.
         check("xc_dom_gnttab_init", unsafe {
             sys::xc_dom_gnttab_init(dom)

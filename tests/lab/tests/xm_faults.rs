@@ -1,0 +1,229 @@
+//! A create that fails, or is killed, at any step leaves nothing that `xm destroy` cannot take
+//! away. Uses `xm-failpoints` (xm built with `--features failpoints`, shipped by run-tests):
+//! every step of a create passes a named failpoint (src/xen/failpoint.rs), and
+//! `FAILPOINTS=STEP=return` fails it, `STEP=return(hang)` stops there for a kill -9.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use lab_tests::*;
+
+const XM_FP: &str = "/xmlab/payload/bin/xm-failpoints";
+
+/// Every failpoint a create with a ramdisk, cpu weight and pinning, a disk and a vif passes,
+/// in order. A name here that the code does not have would let the create succeed, which the
+/// tests below refuse.
+const STEPS: &[&str] = &[
+    "xc_domain_create",
+    "xc_domain_max_vcpus",
+    "xc_domain_setmaxmem",
+    "xc_evtchn_alloc_unbound:store",
+    "xc_evtchn_alloc_unbound:console",
+    "xc_domain_set_memmap_limit",
+    "xc_domain_set_tsc_info",
+    "xenstore:domain",
+    "xc_dom_allocate",
+    "xc_dom_kernel_file",
+    "xc_dom_module_file",
+    "xc_dom_boot_xen_init",
+    "xc_dom_parse_image",
+    "xc_dom_mem_init",
+    "xc_dom_boot_mem_init",
+    "xc_dom_build_image",
+    "xc_dom_boot_image",
+    "xc_dom_gnttab_init",
+    "sched:weight-cap",
+    "xc_vcpu_setaffinity",
+    "xenstore:post-build",
+    "xs_introduce",
+    "hotplug:vbd",
+    "hotplug:vif",
+    "xc_domain_unpause",
+    "monitor",
+];
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn fp_available() -> bool {
+    if Path::new(XM_FP).exists() {
+        return true;
+    }
+    // run-tests builds it with the ordinary xm; only a lab run by hand may lack it.
+    panic!(
+        "{XM_FP} missing: tests/lab/run-tests ships it (cargo build -p xm --features failpoints)"
+    );
+}
+
+/// Everything a create may leave: domains and their xenstore directories, loop devices, vif
+/// interfaces, monitor processes.
+#[derive(Debug, PartialEq, Eq)]
+struct Leftovers {
+    store: BTreeSet<String>,
+    loops: String,
+    links: BTreeSet<String>,
+    monitors: String,
+}
+
+fn leftovers() -> Leftovers {
+    let links = run_ok("ip -o link show")
+        .lines()
+        .filter_map(|l| l.split(':').nth(1).map(|n| n.trim().to_string()))
+        .filter(|n| n.starts_with("vif"))
+        .collect();
+    Leftovers {
+        store: store_snapshot(),
+        loops: run_ok("losetup -a | sort"),
+        links,
+        monitors: run_ok("pgrep -af ' monitor [0-9]' || true"),
+    }
+}
+
+/// A guest that passes every step: kernel and ramdisk, 2 vcpus pinned, a weight, a disk, a vif.
+fn faulty_guest(name: &str, disk: &Path) -> PathBuf {
+    Guest::new(name)
+        .vcpus(2)
+        .disk(&format!("file:{},xvdb,w", disk.display()))
+        .vif()
+        .cfg("cpu_weight = 300")
+        .cfg("cpus = \"0-1\"")
+        .write_config()
+}
+
+/// Waits for the leftovers to be as `before` (a destroyed domain's backends and hotplug
+/// scripts finish in the background), or panics naming the difference.
+fn wait_clean(before: &Leftovers, what: &str) {
+    let mut last = None;
+    let clean = (0..100).any(|_| {
+        let now = leftovers();
+        if &now == before {
+            return true;
+        }
+        last = Some(now);
+        std::thread::sleep(Duration::from_millis(200));
+        false
+    });
+    assert!(clean, "{what} left:\n{last:#?}\nbefore:\n{before:#?}");
+}
+
+#[test]
+fn a_create_failing_at_any_step_leaves_nothing() {
+    require_lab!();
+    assert!(fp_available());
+    let disk = scratch_disk(&unique_name("fdisk"), 16);
+    let before = leftovers();
+    for step in STEPS {
+        let name = unique_name("flt");
+        let cfg = faulty_guest(&name, &disk);
+        let out = run(&format!(
+            "FAILPOINTS='{step}=return' {XM_FP} create {}",
+            cfg.display()
+        ));
+        let _guard = Running::adopt(&name);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{step}: {err}");
+        let line = err.lines().find(|l| l.starts_with("Error: ")).unwrap_or("");
+        assert!(
+            line.contains(step) && line.contains("injected failure"),
+            "{step}: the error names the step: {err}"
+        );
+        wait_clean(&before, &format!("failing {step}"));
+        note(&format!("{step}: {line}"));
+    }
+}
+
+/// The domids `xm list` shows, by its ID column.
+fn xm_list_ids() -> BTreeSet<u32> {
+    let out = xm(&["list"]);
+    assert!(out.status.success(), "xm list: {}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.get(40..46).and_then(|id| id.trim().parse().ok()))
+        .collect()
+}
+
+#[test]
+fn a_create_killed_at_any_step_is_shown_and_destroyed() {
+    require_lab!();
+    assert!(fp_available());
+    let disk = scratch_disk(&unique_name("kdisk"), 16);
+    let before = leftovers();
+    let ids_before = xm_list_ids();
+    for step in STEPS {
+        let name = unique_name("kil");
+        let cfg = faulty_guest(&name, &disk);
+        let err_file = format!("/tmp/xmlab/kill-{name}.err");
+        let pid = run_ok(&format!(
+            "FAILPOINTS='{step}=return(hang)' {XM_FP} create -q {} >/dev/null 2>{err_file} & echo $!",
+            cfg.display()
+        ));
+        let pid = pid.trim();
+        wait_until(Duration::from_secs(60), &format!("{step} reached"), || {
+            std::fs::read_to_string(&err_file)
+                .ok()
+                .filter(|t| t.contains("hanging"))
+        });
+        run_ok(&format!("kill -9 {pid}"));
+        // Whatever is left shows in xm list, and xm destroy takes all of it away.
+        let left: Vec<u32> = xm_list_ids().difference(&ids_before).copied().collect();
+        for id in &left {
+            let out = xm(&["destroy", &id.to_string()]);
+            assert!(
+                out.status.success(),
+                "{step}: destroy {id}: {}",
+                stderr(&out)
+            );
+        }
+        wait_clean(
+            &before,
+            &format!("killed at {step}, then xm destroy {left:?}"),
+        );
+        note(&format!("{step}: left domains {left:?}, destroyed"));
+    }
+}
+
+/// A domain whose xenstore nodes are missing or malformed does not break the commands that
+/// walk every domain.
+#[test]
+fn list_and_shutdown_all_survive_a_domain_without_its_nodes() {
+    require_lab!();
+    let broken = unique_name("brk");
+    let cfg = pvgrub_config(&broken);
+    let out = xm(&["create", "-q", "-p", &cfg.to_string_lossy()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let _guard = Running::adopt(&broken);
+    let id = domid(&broken).unwrap();
+    // Malformed memory target and vm path, no name, no control node.
+    run_ok(&format!(
+        "xenstore-write /local/domain/{id}/memory/target garbage /local/domain/{id}/vm nowhere; \
+         xenstore-rm /local/domain/{id}/name; xenstore-rm /local/domain/{id}/control"
+    ));
+    assert!(xm_list_ids().contains(&id));
+    let out = xm(&["list", "-l"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // -a asks the others and names the one it cannot ask.
+    let out = xm(&["shutdown", "-a"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("(id {id}) skipped")),
+        "{}",
+        stderr(&out)
+    );
+    // No node was made for it on the way.
+    assert!(
+        !run(&format!("xenstore-exists /local/domain/{id}/control"))
+            .status
+            .success()
+    );
+    let out = xm(&["destroy", &id.to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !run(&format!("xenstore-exists /local/domain/{id}"))
+            .status
+            .success()
+    );
+}

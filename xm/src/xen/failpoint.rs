@@ -1,0 +1,62 @@
+//! Fault injection for the lab's fault tests: every step of a create (each libxenctrl and
+//! libxenguest call, each xenstore transaction, each device's hotplug, the monitor's spawn)
+//! passes a named failpoint first. Only a build with `--features failpoints` has them (the
+//! `fail` crate, configured from `$FAILPOINTS`, e.g. `FAILPOINTS=xc_domain_create=return`);
+//! in any other build [`hit`] is an empty inline function.
+//!
+//! `return` makes the step fail as if the call had failed, with an error naming the step;
+//! `return(hang)` prints `xm: failpoint STEP: hanging` on stderr and stops there for good, so a
+//! test can kill -9 the create at that step.
+
+use std::fmt;
+
+/// A step failed on purpose (only in a failpoints build).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Injected(pub String);
+
+impl fmt::Display for Injected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: injected failure (failpoint)", self.0)
+    }
+}
+
+impl std::error::Error for Injected {}
+
+/// Passes failpoint `step`: `Err` when a test asked this step to fail.
+#[cfg(feature = "failpoints")]
+pub fn hit(step: &str) -> Result<(), Injected> {
+    fail::fail_point!(step, |arg: Option<String>| {
+        if arg.as_deref() == Some("hang") {
+            eprintln!("xm: failpoint {step}: hanging");
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
+        Err(Injected(step.to_string()))
+    });
+    Ok(())
+}
+
+/// Passes failpoint `step` (none in this build).
+#[cfg(not(feature = "failpoints"))]
+#[inline(always)]
+pub fn hit(_step: &str) -> Result<(), Injected> {
+    Ok(())
+}
+
+/// Reads `$FAILPOINTS`; keep what it returns alive for the life of the process (call once,
+/// first thing in `main`).
+#[cfg(feature = "failpoints")]
+pub fn setup() -> fail::FailScenario<'static> {
+    fail::FailScenario::setup()
+}
+
+/// What [`setup`] returns in a build without failpoints: nothing to hold.
+#[cfg(not(feature = "failpoints"))]
+pub struct Scenario;
+
+/// Nothing to read in this build.
+#[cfg(not(feature = "failpoints"))]
+pub fn setup() -> Scenario {
+    Scenario
+}
