@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::path;
@@ -27,6 +27,12 @@ pub const DEFAULT_TRANSACTION_ATTEMPTS: u32 = 32;
 
 /// How many requests [`Xs::read_many`] keeps in flight at once.
 const PIPELINE_WINDOW: usize = 128;
+
+/// How long a caller waits for xenstored's reply before giving up on the connection (on a
+/// socket; the xenbus device's reads cannot be bounded). xenstored answers in microseconds
+/// natively and about a millisecond under the lab's emulation: 30 s means it is stopped or
+/// stuck, not busy.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often [`Xs::directory`] restarts a `DIRECTORY_PART` walk because the directory changed
 /// under it before giving up with `EAGAIN`.
@@ -67,7 +73,6 @@ struct ReadSide {
     buf: Vec<u8>,
 }
 
-#[derive(Default)]
 struct State {
     /// Requests sent and not answered yet: `None` until the reply is routed into the slot.
     pending: HashMap<u32, Option<Message>>,
@@ -84,6 +89,23 @@ struct State {
     /// Threads blocked on [`Shared::changed`]; without any, notifying is skipped (it costs a
     /// system call, which a PV dom0 pays dearly for).
     waiters: usize,
+    /// How long a caller waits for a reply (see [`Xs::set_reply_timeout`]).
+    reply_timeout: Duration,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            pending: HashMap::new(),
+            watches: HashMap::new(),
+            dead: None,
+            closing: false,
+            reading: false,
+            background: false,
+            waiters: 0,
+            reply_timeout: REPLY_TIMEOUT,
+        }
+    }
 }
 
 fn relock<T>(r: std::sync::LockResult<T>) -> T {
@@ -131,6 +153,15 @@ impl Shared {
                     Ok(0) => return Err("closed by xenstored".into()),
                     Ok(n) => break n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    // The socket's read tick: nothing arrived; the caller looks at the clock.
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                        ) =>
+                    {
+                        return Ok(());
+                    }
                     Err(e) => return Err(format!("read failed: {e}")),
                 }
             };
@@ -172,9 +203,26 @@ impl Shared {
         }
     }
 
-    /// Wait for the reply to `id`, reading the connection whenever nobody else is.
+    /// Block until [`Shared::changed`] is signalled or `until` passes.
+    fn wait_until<'a>(
+        &self,
+        mut st: MutexGuard<'a, State>,
+        until: Instant,
+    ) -> MutexGuard<'a, State> {
+        st.waiters += 1;
+        let left = until.saturating_duration_since(Instant::now());
+        let mut st = relock(self.changed.wait_timeout(st, left)).0;
+        st.waiters -= 1;
+        st
+    }
+
+    /// Wait for the reply to `id`, reading the connection whenever nobody else is. A reply
+    /// that has not come within the reply timeout ends the connection: the stream can no
+    /// longer be trusted to pair requests with replies, and every later call fails at once
+    /// with the same reason.
     fn wait_reply(&self, id: u32) -> std::result::Result<Message, String> {
         let mut st = self.lock();
+        let deadline = Instant::now() + st.reply_timeout;
         loop {
             match st.pending.get_mut(&id) {
                 Some(slot) => {
@@ -186,8 +234,17 @@ impl Shared {
                 // Cleared by `kill`.
                 None => return Err(Shared::dead_reason(&st)),
             }
+            if Instant::now() >= deadline {
+                let reason = format!(
+                    "xenstored did not answer within {} s (is it running? is it overloaded?)",
+                    st.reply_timeout.as_secs_f64()
+                );
+                drop(st);
+                self.kill(reason.clone());
+                return Err(reason);
+            }
             if st.reading {
-                st = self.wait(st);
+                st = self.wait_until(st, deadline);
                 continue;
             }
             st.reading = true;
@@ -327,6 +384,14 @@ impl Xs {
                 device_turn,
             }),
         })
+    }
+
+    /// How long a request waits for its reply from now on (default [`REPLY_TIMEOUT`]). When
+    /// it passes, the request fails, and so does the connection: every later call on this
+    /// handle fails at once with the same reason. Only socket connections can be bounded;
+    /// on the xenbus device a read blocks until xenstored answers.
+    pub fn set_reply_timeout(&self, timeout: Duration) {
+        self.inner.shared.lock().reply_timeout = timeout;
     }
 
     /// The socket or device this handle is connected to.

@@ -85,6 +85,9 @@ impl Writer {
     }
 }
 
+/// The longest a read of a socket connection blocks before the reader looks at the clock.
+pub const READ_TICK: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// An opened connection: the read half (for the reader thread) and the write half.
 pub struct Connection {
     pub reader: Box<dyn Read + Send>,
@@ -95,6 +98,12 @@ pub struct Connection {
 impl Connection {
     /// Wrap a connected unix stream (e.g. one end of `UnixStream::pair()` in tests).
     pub fn from_stream(stream: UnixStream, path: PathBuf) -> io::Result<Connection> {
+        // Reads wake at least this often, so a caller waiting for a reply can give up on a
+        // xenstored that does not answer (see `Xs::set_reply_timeout`). A stream that already
+        // has a read timeout keeps it.
+        if stream.read_timeout()?.is_none() {
+            stream.set_read_timeout(Some(READ_TICK))?;
+        }
         let reader = stream.try_clone()?;
         Ok(Connection {
             reader: Box::new(reader),

@@ -724,3 +724,63 @@ fn apply_checks_every_path_before_sending_anything() {
     xs.apply(&[Change::Write("/ok", b"v")]).unwrap();
     assert_eq!(count(&log, MsgType::Write), 1);
 }
+
+#[test]
+fn a_server_that_never_answers_fails_the_request_after_the_reply_timeout() {
+    // Answers the first READ, then swallows everything.
+    let mut answered = false;
+    let (xs, _log, _h) = fake(move |req| {
+        if answered {
+            return vec![];
+        }
+        answered = true;
+        vec![reply(req, b"v")]
+    });
+    xs.set_reply_timeout(Duration::from_millis(300));
+    assert_eq!(xs.read("/a").unwrap(), b"v");
+    let t = std::time::Instant::now();
+    let err = xs.read("/b").unwrap_err();
+    let waited = t.elapsed();
+    assert!(
+        err.to_string()
+            .contains("xenstored did not answer within 0.3 s"),
+        "{err}"
+    );
+    // Bounded: the reply timeout plus at most one read tick.
+    assert!(waited < Duration::from_secs(3), "{waited:?}");
+    // The connection is given up: later calls fail at once, with the same reason.
+    let t = std::time::Instant::now();
+    let again = xs.read("/a").unwrap_err();
+    assert!(again.to_string().contains("did not answer"), "{again}");
+    assert!(t.elapsed() < Duration::from_millis(200));
+}
+
+#[test]
+fn a_silent_server_does_not_end_a_watch_wait_early() {
+    // Nothing but the WATCH reply and the initial event: the connection stays usable while
+    // nothing is asked of it, however long it is quiet (reads wake each tick, and go on).
+    let (xs, _log, _h) = fake(|req| match req.ty {
+        MsgType::Watch => {
+            let (path, token) = {
+                let parts: Vec<&[u8]> = req.payload.split(|b| *b == 0).collect();
+                (parts[0].to_vec(), parts[1].to_vec())
+            };
+            let mut ev = path.clone();
+            ev.push(0);
+            ev.extend_from_slice(&token);
+            ev.push(0);
+            vec![ok(req), Message::new(MsgType::WatchEvent, 0, 0, ev)]
+        }
+        _ => vec![reply(req, b"x")],
+    });
+    xs.set_reply_timeout(Duration::from_millis(300));
+    let w = xs.watch("/w", "tok").unwrap();
+    assert!(w.recv_timeout(Duration::from_secs(2)).unwrap().is_some());
+    assert!(
+        w.recv_timeout(Duration::from_millis(1500))
+            .unwrap()
+            .is_none()
+    );
+    // Still alive: a request after the quiet spell is answered.
+    assert_eq!(xs.read("/a").unwrap(), b"x");
+}

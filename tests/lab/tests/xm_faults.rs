@@ -227,3 +227,72 @@ fn list_and_shutdown_all_survive_a_domain_without_its_nodes() {
             .success()
     );
 }
+
+/// A hotplug script that never finishes is killed (with what it started) after a bounded
+/// wait; the create fails naming the device and the script, and is undone.
+#[test]
+fn a_hotplug_script_that_never_finishes_is_killed_and_the_create_undone() {
+    require_lab!();
+    let script = "/tmp/xmlab/hang-vif-script";
+    std::fs::create_dir_all("/tmp/xmlab").unwrap();
+    std::fs::write(script, "#!/bin/sh\nsleep 86399\n").unwrap();
+    run_ok(&format!("chmod 755 {script}"));
+    let before = leftovers();
+    let name = unique_name("hng");
+    let cfg = Guest::new(&name)
+        .vif_spec(&format!("bridge={BRIDGE},script={script}"))
+        .write_config();
+    let out = xm(&["create", &cfg.to_string_lossy()]);
+    let _guard = Running::adopt(&name);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("vif 0 of domain")
+            && err.contains(script)
+            && err.contains("did not finish within 30 s"),
+        "{err}"
+    );
+    assert_eq!(
+        run_ok("pgrep -f 'sleep 86399' || true"),
+        "",
+        "the script's child lives on"
+    );
+    wait_clean(&before, "a stuck hotplug script");
+}
+
+/// xenstored stopped (SIGSTOP): a command gives up after the documented reply timeout with
+/// an error naming xenstored, and a create is undone (its domain destroyed through the
+/// hypervisor even though the store cannot be asked).
+#[test]
+fn a_xenstored_that_does_not_answer_is_named_after_a_bounded_wait() {
+    require_lab!();
+    let name = unique_name("xsd");
+    let cfg = pvgrub_config(&name);
+    let before = leftovers();
+    let pid = run_ok("pidof xenstored").trim().to_string();
+    assert!(!pid.is_empty());
+    // Both commands at once while xenstored is stopped, then it goes on.
+    let out = run(&format!(
+        "kill -STOP {pid}; \
+         /xmlab/payload/bin/xm list >/tmp/xmlab/xsd-list.out 2>&1 & l=$!; \
+         /xmlab/payload/bin/xm create -q {} >/tmp/xmlab/xsd-create.out 2>&1 & c=$!; \
+         wait $l; echo list=$?; wait $c; echo create=$?; kill -CONT {pid}",
+        cfg.display()
+    ));
+    let _guard = Running::adopt(&name);
+    let codes = String::from_utf8_lossy(&out.stdout).into_owned();
+    let list = std::fs::read_to_string("/tmp/xmlab/xsd-list.out").unwrap_or_default();
+    let create = std::fs::read_to_string("/tmp/xmlab/xsd-create.out").unwrap_or_default();
+    assert!(
+        codes.contains("list=1") && codes.contains("create=1"),
+        "{codes}\n{list}\n{create}"
+    );
+    for text in [&list, &create] {
+        assert!(
+            text.contains("xenstored did not answer within 30 s"),
+            "{text}"
+        );
+    }
+    // The create's domain is gone, and nothing else was left.
+    wait_clean(&before, "a create while xenstored was stopped");
+}

@@ -16,6 +16,23 @@ pub struct Host {
     pub xs: Xs,
 }
 
+/// A node's value as text, `None` where the domain does not have it (missing, or not ours to
+/// read: a half-built or foreign domain still gets its row); any other failure (xenstored
+/// gone or not answering) is the command's error, not an empty cell.
+fn node_text(reply: xenstore::Result<Vec<u8>>) -> Result<Option<String>, ControlError> {
+    match reply {
+        Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+        Err(e)
+            if e.is_not_found()
+                || e.errno() == Some(&xenstore::Errno::EACCES)
+                || e.errno() == Some(&xenstore::Errno::EINVAL) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Refuses a hypervisor of another release than the one xm was built for: the domctl and
 /// sysctl interfaces (and the layouts behind them) change between releases, so every later
 /// call would fail or, worse, be misread. Nothing has been asked of the hypervisor but its
@@ -58,14 +75,14 @@ impl Host {
     /// from xenstore in one pipelined batch.
     pub fn domains(&self) -> Result<Vec<DomainSummary>, ControlError> {
         let infos = self.xc.domain_list()?;
-        Ok(self.summaries(&infos))
+        self.summaries(&infos)
     }
 
     /// Every domain's id and name as xm shows it (one read per domain: what a name check
     /// needs, without the memory targets of [`Host::domains`]).
     pub fn names(&self) -> Result<Vec<(DomId, String)>, ControlError> {
         let infos = self.xc.domain_list()?;
-        let names = self.names_of(&infos);
+        let names = self.names_of(&infos)?;
         Ok(infos.iter().map(|i| i.domid).zip(names).collect())
     }
 
@@ -100,7 +117,7 @@ impl Host {
             .find(|&d| self.xc.domain_info(d).map_or(true, |i| i.is_some())))
     }
 
-    fn names_of(&self, infos: &[DomainInfo]) -> Vec<String> {
+    fn names_of(&self, infos: &[DomainInfo]) -> Result<Vec<String>, ControlError> {
         let paths: Vec<String> = infos
             .iter()
             .map(|i| format!("/local/domain/{}/name", i.domid))
@@ -109,31 +126,24 @@ impl Host {
         infos
             .iter()
             .zip(replies)
-            .map(|(i, r)| {
-                let name = r.ok().map(|b| String::from_utf8_lossy(&b).into_owned());
-                domain::shown_name(i.domid, name)
-            })
+            .map(|(i, r)| Ok(domain::shown_name(i.domid, node_text(r)?)))
             .collect()
     }
 
-    fn summaries(&self, infos: &[DomainInfo]) -> Vec<DomainSummary> {
+    fn summaries(&self, infos: &[DomainInfo]) -> Result<Vec<DomainSummary>, ControlError> {
         let mut paths = Vec::with_capacity(infos.len() * 2);
         for i in infos {
             paths.push(format!("/local/domain/{}/name", i.domid));
             paths.push(format!("/local/domain/{}/memory/target", i.domid));
         }
-        let replies = self.xs.read_many(&paths);
+        let mut replies = self.xs.read_many(&paths).into_iter();
         infos
             .iter()
-            .zip(replies.chunks(2))
-            .map(|(info, r)| {
-                let text = |i: usize| {
-                    r[i].as_ref()
-                        .ok()
-                        .map(|b| String::from_utf8_lossy(b).into_owned())
-                };
-                let target = text(1).and_then(|t| t.trim().parse::<u64>().ok());
-                domain::summarize(info, text(0), target)
+            .map(|info| {
+                let mut next = || node_text(replies.next().unwrap_or(Ok(Vec::new())));
+                let (name, target) = (next()?, next()?);
+                let target = target.and_then(|t| t.trim().parse::<u64>().ok());
+                Ok(domain::summarize(info, name, target))
             })
             .collect()
     }
@@ -144,9 +154,18 @@ impl Host {
     pub fn find(&self, word: &str) -> Result<DomainSummary, ControlError> {
         let infos = self.xc.domain_list()?;
         let domids: Vec<DomId> = infos.iter().map(|i| i.domid).collect();
-        let i = domain::pick(word, &domids, || self.names_of(&infos))
-            .ok_or_else(|| ControlError::NoSuchDomain(word.to_string()))?;
-        Ok(self.summaries(&infos[i..=i]).remove(0))
+        let mut unreadable = None;
+        let i = domain::pick(word, &domids, || {
+            self.names_of(&infos).unwrap_or_else(|e| {
+                unreadable = Some(e);
+                Vec::new()
+            })
+        });
+        if let Some(e) = unreadable {
+            return Err(e);
+        }
+        let i = i.ok_or_else(|| ControlError::NoSuchDomain(word.to_string()))?;
+        Ok(self.summaries(&infos[i..=i])?.remove(0))
     }
 
     /// Destroys a domain at once (`xm destroy`), then closes its devices — the backends let go
@@ -158,7 +177,13 @@ impl Host {
                 "Cannot destroy Domain-0".to_string(),
             ));
         }
-        let vm = self.xs.try_read(&format!("/local/domain/{domid}/vm"))?;
+        // The store is asked, but the domain goes even if it cannot answer (a create undone
+        // because xenstored stopped answering must not leave its domain behind).
+        let vm = self
+            .xs
+            .try_read(&format!("/local/domain/{domid}/vm"))
+            .ok()
+            .flatten();
         let devices = device::existing(&self.xs, domid);
         self.xc.domain_destroy(domid)?;
         let _ = self.xs.rm(&format!("/local/domain/{domid}"));
