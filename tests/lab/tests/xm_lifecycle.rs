@@ -154,3 +154,52 @@ fn shutdown_argument_errors_are_xms() {
         (Some(1), "Error: Domain 0 cannot be shutdown\n".into())
     );
 }
+
+/// The monitor is a process of its own: killing it leaves the domain running and manageable,
+/// but nobody carries out its on_* actions (a guest reboot leaves it shut down); starting
+/// `xm monitor DOMID` again carries out what was pending and goes on watching.
+#[test]
+fn a_killed_monitor_leaves_the_domain_and_a_restarted_one_takes_over() {
+    require_lab!();
+    let name = unique_name("mon");
+    let g = xm_start(&Guest::new(&name), &name);
+    let id = domid(&name).unwrap();
+    let monitor = format!("pgrep -f 'xm monitor {id}$'");
+    assert!(run(&monitor).status.success(), "create started a monitor");
+    run_ok(&format!("pkill -9 -f 'xm monitor {id}$'"));
+    wait_until(Duration::from_secs(10), "monitor gone", || {
+        (!run(&monitor).status.success()).then_some(())
+    });
+    // Still there, and xm still manages it.
+    for args in [&["pause", &name][..], &["unpause", &name], &["list", &name]] {
+        let o = xm(args);
+        assert!(o.status.success(), "xm {args:?}: {:?}", out(&o));
+    }
+    // on_reboot=restart has nobody to carry it out: the guest reboots into a shut-down domain.
+    let o = xm(&["reboot", &name]);
+    assert!(o.status.success(), "{:?}", out(&o));
+    wait_until(BOOT, "the domain shut down for its reboot", || {
+        let list = xl_ok(&["list", &name]);
+        let state = list.lines().nth(1)?.split_whitespace().nth(4)?.to_string();
+        state.contains('s').then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(domid(&name), Some(id), "nothing restarted it");
+    // A new monitor does what the old one would have: restart, and keep watching.
+    run_ok(&format!(
+        "setsid /xmlab/payload/bin/xm monitor {id} </dev/null >/dev/null 2>&1 &"
+    ));
+    let new_id = wait_until(BOOT, "restarted under a new domid", || {
+        domid(&name).filter(|d| *d != id)
+    });
+    wait_until(BOOT, "second boot", || {
+        (count(&console_text(&name), GUEST_UP) >= 2).then_some(())
+    });
+    assert!(
+        run(&format!("pgrep -f 'xm monitor {id}$'"))
+            .status
+            .success(),
+        "the new monitor keeps watching the restarted domain {new_id}"
+    );
+    drop(g);
+}
