@@ -177,6 +177,56 @@ pub fn store_snapshot() -> BTreeSet<String> {
     set
 }
 
+/// The median of some measurements (the upper one of an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Runs a program directly (no shell, no `timeout` wrapper: under TCG those cost more than
+/// the work measured), asserts it succeeded, and returns its wall time in seconds.
+pub fn exec_time(program: &str, args: &[&str]) -> f64 {
+    let t = Instant::now();
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    let s = t.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s
+}
+
+/// The xm monitor processes running now, as `(pid, domid it was started for)`, read from
+/// `/proc/*/cmdline` (argv `... monitor DOMID`).
+pub fn monitors() -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let argv: Vec<&[u8]> = cmdline
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .collect();
+        let [exe, b"monitor", id] = argv.as_slice() else {
+            continue;
+        };
+        let is_xm = exe.ends_with(b"/xm") || exe.ends_with(b"/xm-failpoints");
+        if let (true, Ok(id)) = (is_xm, String::from_utf8_lossy(id).parse()) {
+            out.push((pid, id));
+        }
+    }
+    out.sort();
+    out
+}
+
 /// A guest with both kinds of lab disk: the scratch file `img` (32 MiB, from [`scratch_disk`])
 /// as xvdb read-write and [`GUEST_EXT4_IMAGE`] as xvdc read-only. It prints xvdb's size in
 /// sectors and the image's README, then powers off. Check it with [`assert_two_disks_seen`].

@@ -5,11 +5,6 @@
 use lab_tests::*;
 use std::time::{Duration, Instant};
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 fn report(what: &str, xm_s: f64, xl_s: f64) {
     println!(
         "BENCH {what}: xm {:.1} ms, xl {:.1} ms, ratio xm/xl {:.3}",
@@ -17,23 +12,6 @@ fn report(what: &str, xm_s: f64, xl_s: f64) {
         xl_s * 1e3,
         xm_s / xl_s
     );
-}
-
-/// Runs a program directly (no shell, no `timeout` wrapper: under TCG those cost more than
-/// the work measured) and returns its wall time.
-fn exec_time(program: &str, args: &[&str]) -> f64 {
-    let t = Instant::now();
-    let out = std::process::Command::new(program)
-        .args(args)
-        .output()
-        .expect(program);
-    let s = t.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    s
 }
 
 /// Median `xm list` and `xl list` times, the two tools alternating so that whatever else dom0

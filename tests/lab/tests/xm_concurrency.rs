@@ -96,3 +96,38 @@ fn ten_creates_of_distinct_names_at_once_all_succeed() {
         assert_eq!(rows, 1, "{name} in:\n{list}");
     }
 }
+
+/// Creates at once that each attach a file disk and a vif: every hotplug script runs beside
+/// the others, and each domain gets a loop device and a vif of its own.
+#[test]
+fn five_creates_with_disks_and_vifs_at_once_get_their_own_devices() {
+    require_lab!();
+    let names: Vec<String> = (0..5).map(|_| unique_name("dev")).collect();
+    let cfgs: Vec<_> = names
+        .iter()
+        .map(|n| {
+            let disk = scratch_disk(n, 16);
+            Guest::new(n)
+                .memory(96)
+                .disk(&format!("file:{},xvdb,w", disk.display()))
+                .vif()
+                .write_config()
+        })
+        .collect();
+    let outs = create_at_once(&cfgs);
+    let _guards: Vec<Running> = names.iter().map(|n| Running::adopt(n)).collect();
+    for (name, o) in names.iter().zip(&outs) {
+        assert!(o.status.success(), "{name}: {}", stderr(o));
+    }
+    // One loop device per disk file, and a vifN.0 per domain on the bridge.
+    let loops = run_ok("losetup -a");
+    for name in &names {
+        let backing = loops.lines().filter(|l| l.contains(name.as_str())).count();
+        assert_eq!(backing, 1, "loop devices of {name}:\n{loops}");
+        let id = ids_named(name)[0].clone();
+        assert!(
+            run(&format!("ip link show vif{id}.0")).status.success(),
+            "vif{id}.0 of {name}"
+        );
+    }
+}

@@ -65,7 +65,7 @@ struct Leftovers {
     store: BTreeSet<String>,
     loops: String,
     links: BTreeSet<String>,
-    monitors: String,
+    monitors: Vec<(u32, u32)>,
 }
 
 fn leftovers() -> Leftovers {
@@ -78,7 +78,7 @@ fn leftovers() -> Leftovers {
         store: store_snapshot(),
         loops: run_ok("losetup -a | sort"),
         links,
-        monitors: run_ok("pgrep -af ' monitor [0-9]' || true"),
+        monitors: monitors(),
     }
 }
 
