@@ -20,10 +20,20 @@ pub const SCRIPT_DIR: &str = "/etc/xen/scripts";
 
 /// How long a backend may take to reach a state, or a hotplug script to report.
 pub const DEVICE_TIMEOUT: Duration = Duration::from_secs(20);
-/// How long a hotplug script may run before it is killed and the create undone (Debian's
-/// block and vif-bridge scripts take about a second under the lab's emulation; they wait
-/// for each other's locks, so a few creates at once need more).
-pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a hotplug script may run before it is killed and the create undone, unless
+/// `$XM_HOTPLUG_TIMEOUT` (seconds) says otherwise. Debian's block script holds one lock for
+/// all disks while it looks for sharing, so the scripts of creates started together run one
+/// after another: under the lab's emulation, five at once took over 30 s for the last one.
+pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// [`SCRIPT_TIMEOUT`], or `$XM_HOTPLUG_TIMEOUT` seconds where that is a positive number.
+fn script_timeout() -> Duration {
+    std::env::var("XM_HOTPLUG_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .map_or(SCRIPT_TIMEOUT, Duration::from_secs)
+}
 
 /// The two device kinds xm-rs attaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,7 +274,7 @@ fn run_script(xs: &Xs, dev: &Device, domid: DomId, add: bool) -> Result<(), Stri
         }
     }
     let (status, stderr) =
-        run_bounded(cmd, SCRIPT_TIMEOUT).map_err(|e| format!("{script}: {e}"))?;
+        run_bounded(cmd, script_timeout()).map_err(|e| format!("{script}: {e}"))?;
     if !status.success() {
         // The scripts say why in the store (`fatal` writes hotplug-error) more often than on
         // stderr.
