@@ -15,12 +15,14 @@ use super::failpoint::hit;
 use super::host::Host;
 use super::layout::{self, BuildPost, DomainPaths};
 use super::sched;
+use super::storelock::StoreLock;
 use super::xc::{CreateDomain, DomId, PvImage};
 use xenstore::Change;
 
 /// How often the transaction that claims the name is run again when other creates' commits
-/// conflict with it (each new domain's home changes `/local/domain`, which every claim reads):
-/// enough for dozens of creates at once, and still bounded.
+/// conflict with it (each new domain's home changes `/local/domain`, which every claim reads;
+/// xm's own creates take turns, see [`StoreLock`], but xl's do not): enough for dozens of
+/// creates at once, and still bounded.
 const NAME_CLAIM_ATTEMPTS: u32 = 256;
 
 /// Extra KiB libxl adds to a PV domain's max memory (`LIBXL_MAXMEM_CONSTANT`).
@@ -142,6 +144,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     // the second one's commit conflicts (it read `/local/domain`, which the first one's new
     // home changed), it runs again, sees the name taken and fails.
     hit("xenstore:domain")?;
+    let turn = StoreLock::acquire();
     let owner = host
         .xs
         .transaction_with_attempts(NAME_CLAIM_ATTEMPTS, |tx| {
@@ -158,6 +161,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
             layout::write_nodes(tx, &make)?;
             Ok(None)
         })?;
+    drop(turn);
     if let Some(owner) = owner {
         return Err(ControlError::NameInUse {
             name: plan.name.clone(),
@@ -253,7 +257,9 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     let kept = serde_json::to_string(&kept).unwrap_or_default();
     post.push(layout::plain(plan_path(domid), kept));
     hit("xenstore:post-build")?;
+    let turn = StoreLock::acquire();
     host.xs.transaction(|tx| layout::write_nodes(tx, &post))?;
+    drop(turn);
     trace.step("scheduling; post-build, console and device nodes");
     hit("xs_introduce")?;
     host.xs.introduce(domid, built.store_mfn, store_port)?;

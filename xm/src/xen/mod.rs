@@ -14,6 +14,7 @@ pub mod layout;
 pub mod lifecycle;
 pub mod plan;
 pub mod sched;
+pub mod storelock;
 pub mod watch;
 pub mod xc;
 
