@@ -69,6 +69,9 @@ pub fn can_request(host: &Host, d: &DomainSummary) -> bool {
     matches!(host.xc.domain_info(d.domid), Ok(Some(i)) if !i.shutdown && !i.dying)
 }
 
+/// How often `-w` looks whether a dying domain has gone.
+const DYING_POLL: Duration = Duration::from_millis(10);
+
 /// How long `-w` waits for a rebooting domain to come back before giving up on it (xm: 30 s).
 pub const REBOOT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -83,16 +86,22 @@ pub fn wait_terminated(
     let mut waiting: BTreeMap<DomId, &str> =
         doms.iter().map(|d| (d.domid, d.name.as_str())).collect();
     while !waiting.is_empty() {
-        let alive: Vec<DomId> = host.xc.domain_list()?.iter().map(|i| i.domid).collect();
+        let listed = host.xc.domain_list()?;
         waiting.retain(|id, name| {
-            let gone = !alive.contains(id);
+            let gone = !listed.iter().any(|i| i.domid == *id);
             if gone {
                 done(name);
             }
             !gone
         });
+        // xenstored fires @releaseDomain when a domain starts dying; the hypervisor lists it
+        // until its last page is freed, a moment later, with no event of its own: look again
+        // soon while one is dying, instead of at the next tick.
+        let dying = listed
+            .iter()
+            .any(|i| i.dying && waiting.contains_key(&i.domid));
         if !waiting.is_empty() {
-            watch.recv_timeout(Duration::from_secs(1))?;
+            watch.recv_timeout(if dying { DYING_POLL } else { Duration::from_secs(1) })?;
         }
     }
     Ok(())
