@@ -16,7 +16,7 @@ const MEM_NOISE_KIB: i64 = 8 * 1024;
 /// xenstored's own growth tolerated, KiB (its allocator keeps some memory it has used).
 const XENSTORED_NOISE_KIB: i64 = 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 struct Counts {
     store_nodes: usize,
     loops: usize,
@@ -24,6 +24,20 @@ struct Counts {
     processes: usize,
     xenstored_fds: usize,
     xenconsoled_fds: usize,
+}
+
+impl Counts {
+    fn fields(&self) -> impl Iterator<Item = usize> {
+        [
+            self.store_nodes,
+            self.loops,
+            self.vifs,
+            self.processes,
+            self.xenstored_fds,
+            self.xenconsoled_fds,
+        ]
+        .into_iter()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -110,7 +124,17 @@ fn soak_create_destroy_leaves_dom0_flat() {
     let after = sample();
     println!("SOAK after {DEVICE_CYCLES} cycles with a disk and a vif: {after:?}");
     for s in [&mid, &after] {
-        assert_eq!(s.counts, before.counts, "something grew");
+        // Growth is what counts: a transient kernel thread gone since is no leak.
+        let grew = s
+            .counts
+            .fields()
+            .zip(before.counts.fields())
+            .any(|(a, b)| a > b);
+        assert!(
+            !grew,
+            "something grew: {:?} -> {:?}",
+            before.counts, s.counts
+        );
         let mem = before.mem_available_kib - s.mem_available_kib;
         let xsd = s.xenstored_rss_kib - before.xenstored_rss_kib;
         println!("SOAK growth: dom0 MemAvailable -{mem} KiB, xenstored RSS +{xsd} KiB");
