@@ -300,3 +300,48 @@ fn a_xenstored_that_does_not_answer_is_named_after_a_bounded_wait() {
     // The create's domain is gone, and nothing else was left.
     wait_clean(&before, "a create while xenstored was stopped");
 }
+
+/// Another Xen release than the one xm was built for (failpoint `xen_release` makes the
+/// running one read 0.0): one line naming both, exit 1, and nothing done.
+#[test]
+fn another_hypervisor_release_is_refused_in_one_line_before_anything() {
+    require_lab!();
+    assert!(fp_available());
+    let before = leftovers();
+    let cfg = pvgrub_config(&unique_name("rel"));
+    for args in ["list", "info", &format!("create -p {}", cfg.display())] {
+        let out = run(&format!("FAILPOINTS='xen_release=return' {XM_FP} {args}"));
+        assert_eq!(out.status.code(), Some(1), "{args}");
+        assert_eq!(
+            stderr(&out),
+            "Error: this xm was built for Xen 4.17, but the hypervisor is Xen 0.0: \
+             use an xm built for Xen 0.0\n",
+            "{args}"
+        );
+        assert!(out.stdout.is_empty(), "{args}");
+    }
+    assert_eq!(leftovers(), before);
+}
+
+/// xenconsoled not answering (SIGSTOP): `xm create -c` gives up after its documented 5 s,
+/// names xenconsoled, and destroys the domain it made.
+#[test]
+fn create_c_without_xenconsoled_names_it_and_leaves_nothing() {
+    require_lab!();
+    let before = leftovers();
+    let name = unique_name("xcd");
+    let cfg = pvgrub_config(&name);
+    let pid = run_ok("pidof xenconsoled").trim().to_string();
+    let out = run(&format!(
+        "kill -STOP {pid}; /xmlab/payload/bin/xm create -c {} </dev/null; rc=$?; kill -CONT {pid}; exit $rc",
+        cfg.display()
+    ));
+    let _guard = Running::adopt(&name);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("stayed empty for 5s (is xenconsoled running?)"),
+        "{err}"
+    );
+    wait_clean(&before, "create -c without xenconsoled");
+}

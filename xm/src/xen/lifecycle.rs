@@ -101,7 +101,11 @@ pub fn wait_terminated(
             .iter()
             .any(|i| i.dying && waiting.contains_key(&i.domid));
         if !waiting.is_empty() {
-            watch.recv_timeout(if dying { DYING_POLL } else { Duration::from_secs(1) })?;
+            watch.recv_timeout(if dying {
+                DYING_POLL
+            } else {
+                Duration::from_secs(1)
+            })?;
         }
     }
     Ok(())
