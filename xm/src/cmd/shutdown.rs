@@ -76,14 +76,7 @@ fn run(all: bool, wait: bool, words: &[String], req: Request) -> anyhow::Result<
         // without its nodes by an interrupted create) is named and left out, not fatal.
         let mut asked = Vec::with_capacity(doms.len());
         for d in doms {
-            let outcome = if lifecycle::can_request(&host, &d) {
-                lifecycle::request(&host, d.domid, req)
-            } else {
-                Err(xm::xen::ControlError::Unsupported(
-                    "Domain cannot be shutdown".to_string(),
-                ))
-            };
-            match outcome {
+            match lifecycle::request(&host, d.domid, req) {
                 Ok(()) => asked.push(d),
                 Err(e) => eprintln!("Warning: {} (id {}) skipped: {e}", d.name, d.domid),
             }

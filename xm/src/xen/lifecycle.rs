@@ -64,11 +64,6 @@ pub fn request(host: &Host, domid: DomId, req: Request) -> Result<(), ControlErr
     })
 }
 
-/// Whether [`request`] can ask `d`: a live domain that is not already stopping.
-pub fn can_request(host: &Host, d: &DomainSummary) -> bool {
-    matches!(host.xc.domain_info(d.domid), Ok(Some(i)) if !i.shutdown && !i.dying)
-}
-
 /// How often `-w` looks whether a dying domain has gone.
 const DYING_POLL: Duration = Duration::from_millis(10);
 
