@@ -92,6 +92,12 @@ pub struct Image {
     pub kernel: Option<String>,
     pub ramdisk: Option<String>,
     pub loader: Option<String>,
+    /// `kernel` came from the command line (`xm create cfg kernel=...`): it is a dom0 file and
+    /// wins over the config's `bootloader` (the seed's install-from-an-installer-kernel
+    /// workflow). Otherwise, with a bootloader, `kernel`/`ramdisk` name files inside the guest's
+    /// disk, for the bootloader to pick.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub kernel_from_command_line: bool,
     /// The kernel `ip=` autoconfiguration text built from `ip`, `gateway`, `netmask`,
     /// `hostname`, `interface`, `dhcp`, `nfs_server`; empty if none.
     pub ip: String,
@@ -857,6 +863,11 @@ impl Builder<'_> {
         Ok(Some(bootloader))
     }
 
+    /// `kernel=` was given on the command line.
+    fn kernel_from_command_line(&self) -> bool {
+        self.opts.is_specified("kernel") && self.truthy("kernel")
+    }
+
     /// A kernel, ramdisk or loader path, checked as `configure_image` did.
     fn boot_file(
         &self,
@@ -868,7 +879,9 @@ impl Builder<'_> {
             return Ok(None);
         }
         let path = self.text(name)?;
-        if self.truthy("bootloader") && name != "loader" {
+        // With a bootloader, the config's kernel and ramdisk are paths in the guest's disk;
+        // given on the command line they are dom0 files (and the bootloader is not run).
+        if self.truthy("bootloader") && name != "loader" && !self.kernel_from_command_line() {
             return Ok(Some(path));
         }
         let exists = self.env.path_exists;
@@ -946,6 +959,7 @@ impl Builder<'_> {
         };
         Ok(Image {
             builder,
+            kernel_from_command_line: kernel.is_some() && self.kernel_from_command_line(),
             kernel,
             ramdisk,
             loader,
@@ -1180,6 +1194,38 @@ mod tests {
             .config;
         assert_eq!(c.image.kernel.as_deref(), Some("/nonexistent/vmlinuz"));
         assert_eq!(c.bootloader_args.as_deref(), Some("-q"));
+    }
+
+    #[test]
+    fn a_command_line_kernel_is_a_dom0_file_and_wins_over_the_bootloader() {
+        // The seed's install: `xm create SLC4Xguest -c kernel=vmlinuz ramdisk=initrd.img`.
+        let mut o = Options::new();
+        o.apply_arg("kernel=vmlinuz").unwrap();
+        o.apply_arg("ramdisk=initrd.img").unwrap();
+        o.absorb_locals(vec![
+            ("bootloader".into(), s("/usr/bin/pygrub")),
+            ("kernel".into(), s("/boot/vmlinuz-in-the-guest")),
+        ]);
+        let exists = |p: &str| p == "/etc/xen/vmlinuz" || p == "/etc/xen/initrd.img";
+        let c = DomainConfig::from_options(&o, &env(&exists, None))
+            .unwrap()
+            .config;
+        assert!(c.image.kernel_from_command_line);
+        assert_eq!(c.image.kernel.as_deref(), Some("/etc/xen/vmlinuz"));
+        assert_eq!(c.image.ramdisk.as_deref(), Some("/etc/xen/initrd.img"));
+        // A missing one is xm's error, as without a bootloader.
+        let e = DomainConfig::from_options(&o, &env(&|_| false, None)).unwrap_err();
+        assert_eq!(e.to_string(), "Cannot find kernel \"vmlinuz\"");
+        // From the config, both name files in the guest.
+        let mut o = Options::new();
+        o.absorb_locals(vec![
+            ("bootloader".into(), s("/usr/bin/pygrub")),
+            ("kernel".into(), s("/boot/vmlinuz-in-the-guest")),
+        ]);
+        let c = DomainConfig::from_options(&o, &env(&|_| false, None))
+            .unwrap()
+            .config;
+        assert!(!c.image.kernel_from_command_line);
     }
 
     #[test]

@@ -127,7 +127,8 @@ fn errors_are_xms_and_exit_1() {
     assert_eq!(
         (err.as_str(), rc),
         (
-            "Error: bootloader configs (pygrub) are not supported yet: give kernel= and ramdisk=\n",
+            "Error: pci devices are not supported yet by xm-rs create (remove `pci = [...]` or \
+             use `xm create -n` to check the config)\n",
             1
         )
     );

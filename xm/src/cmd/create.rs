@@ -127,14 +127,25 @@ pub fn run(args: &CreateArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    start(args, &DomainPlan::from_config(&loaded.config)?)
+    let mut plan = DomainPlan::from_config(&loaded.config)?;
+    if let Some(loader) = plan.bootloader.as_mut()
+        && let Some(warning) = loader.resolve()?
+    {
+        eprintln!("Warning: {warning}");
+    }
+    start(args, &plan)
 }
 
 /// Builds the domain; with `-c`, builds it paused, attaches to its pty and only then unpauses
 /// it, so no boot output is lost.
 fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
     let host = Host::open()?;
-    let created = create::create(&host, plan, args.paused || args.console_autoconnect)?;
+    let created = create::create(
+        &host,
+        plan,
+        args.paused || args.console_autoconnect,
+        args.console_autoconnect,
+    )?;
     for w in &created.warnings {
         eprintln!("Warning: {w}");
     }

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::bootloader::Bootloader;
 use super::device::{self, Device};
 use super::domain::uuid_string;
 use super::error::ControlError;
@@ -41,8 +42,14 @@ pub struct DomainPlan {
     /// vcpus online at boot.
     pub vcpus: u32,
     pub max_vcpus: u32,
-    pub kernel: PathBuf,
+    /// The dom0 kernel and ramdisk; `None` with a bootloader, which picks them from the
+    /// guest's disk at every (re)boot.
+    pub kernel: Option<PathBuf>,
     pub ramdisk: Option<PathBuf>,
+    #[serde(default)]
+    pub bootloader: Option<Bootloader>,
+    /// The config's kernel command line (`root=`, `ip=`, `extra`); with a bootloader, what it
+    /// appends to its menu entry's.
     pub cmdline: String,
     /// Hard affinity for every vcpu; `None` (or xm's `cpus = ""`) means no pinning.
     pub cpus: Option<Vec<u32>>,
@@ -98,12 +105,38 @@ impl Drop for Rollback<'_> {
     }
 }
 
-/// Creates the domain described by `plan`, leaving it paused if `paused`.
-pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, ControlError> {
+/// Creates the domain described by `plan`, leaving it paused if `paused`. `terminal`: the
+/// user will watch the console (`xm create -c`), so a bootloader may show its menu there.
+pub fn create(
+    host: &Host,
+    plan: &DomainPlan,
+    paused: bool,
+    terminal: bool,
+) -> Result<Created, ControlError> {
     let trace = StepTimer::from_env();
     let physinfo = host.xc.physinfo()?;
     check_plan(plan, physinfo.free_pages * 4 / 1024)?;
     trace.step("checks (files, memory)");
+    // The bootloader runs before the domain exists, so its failure leaves nothing to undo;
+    // the files it extracts live until `booted` is dropped, right after the build.
+    let booted = match &plan.bootloader {
+        Some(loader) => {
+            hit("bootloader")?;
+            let booted = loader.run(&plan.cmdline, terminal)?;
+            trace.step("bootloader");
+            Some(booted)
+        }
+        None => None,
+    };
+    let (kernel, ramdisk, cmdline) = match (&booted, &plan.kernel) {
+        (Some(b), _) => (b.kernel.clone(), b.ramdisk.clone(), b.cmdline.clone()),
+        (None, Some(k)) => (k.clone(), plan.ramdisk.clone(), plan.cmdline.clone()),
+        (None, None) => {
+            return Err(ControlError::Unsupported(
+                "no kernel and no bootloader".into(),
+            ));
+        }
+    };
     let uuid_bytes = plan.uuid.unwrap_or_else(random_uuid);
     let uuid = uuid_string(&uuid_bytes);
     let target_kib = plan.memory_mib * 1024;
@@ -170,15 +203,15 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
     }
     trace.step("domain's xenstore nodes (name claimed)");
 
-    let kernel = plan.kernel.as_path();
+    let kernel = kernel.as_path();
     let built = host
         .xc
         .build_pv(
             domid,
             &PvImage {
                 kernel,
-                ramdisk: plan.ramdisk.as_deref(),
-                cmdline: &plan.cmdline,
+                ramdisk: ramdisk.as_deref(),
+                cmdline: &cmdline,
                 features: None,
                 mem_mib: u32::try_from(plan.memory_mib).unwrap_or(u32::MAX),
                 max_vcpus: plan.max_vcpus,
@@ -196,6 +229,8 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
             },
             _ => ControlError::Xc(e),
         })?;
+    // The kernel is in the domain's memory now: the bootloader's copies can go.
+    drop(booted);
 
     hit("sched:weight-cap")?;
     let warnings: Vec<String> =
@@ -209,8 +244,9 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
         }
     }
 
-    let ramdisk = plan
-        .ramdisk
+    // As xend recorded them: for a bootloader's kernel, the (now removed) file it was
+    // copied to.
+    let ramdisk = ramdisk
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
@@ -227,7 +263,7 @@ pub fn create(host: &Host, plan: &DomainPlan, paused: bool) -> Result<Created, C
             online_vcpus: plan.vcpus,
             kernel: &kernel_text,
             ramdisk: &ramdisk,
-            cmdline: &plan.cmdline,
+            cmdline: &cmdline,
             start_time: &start_time(),
         },
     );
@@ -321,7 +357,7 @@ pub fn stored_plan(host: &Host, domid: DomId) -> Option<DomainPlan> {
 /// Checks what can be checked before anything is allocated: a readable kernel and ramdisk,
 /// disks that exist, enough free memory. (The name is checked where it is claimed, atomically.)
 fn check_plan(plan: &DomainPlan, free_mib: u64) -> Result<(), ControlError> {
-    for path in std::iter::once(&plan.kernel).chain(plan.ramdisk.as_ref()) {
+    for path in plan.kernel.iter().chain(plan.ramdisk.as_ref()) {
         std::fs::File::open(path).map_err(|e| ControlError::File {
             path: path.display().to_string(),
             message: e.to_string(),

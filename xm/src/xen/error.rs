@@ -23,6 +23,8 @@ pub enum ControlError {
     Unsupported(String),
     /// A file the domain needs is missing or unreadable.
     File { path: String, message: String },
+    /// The bootloader (pygrub) is missing, failed or chose nothing; its own words included.
+    Bootloader(String),
     /// A step failed on purpose (a failpoints build under test).
     Injected(Injected),
     /// The hypervisor is of another Xen release than xm was built for.
@@ -48,6 +50,7 @@ impl fmt::Display for ControlError {
             ),
             ControlError::Unsupported(m) => f.write_str(m),
             ControlError::File { path, message } => write!(f, "{path}: {message}"),
+            ControlError::Bootloader(m) => f.write_str(m),
             ControlError::Injected(e) => write!(f, "{e}"),
             ControlError::WrongHypervisor { built_for, running } => write!(
                 f,

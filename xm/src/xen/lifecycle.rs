@@ -179,7 +179,7 @@ pub fn monitor(host: &Host, mut domid: DomId) -> Result<(), ControlError> {
                 Some("preserve") | None => return Ok(()),
                 Some("restart") | Some("rename-restart") => {
                     host.destroy(domid)?;
-                    let created = create::create(host, &plan, false)?;
+                    let created = create::create(host, &plan, false, false)?;
                     domid = created.domid;
                     plan = create::stored_plan(host, domid).unwrap_or(plan);
                     continue;

@@ -2,12 +2,14 @@
 //! [`xc`] is the only place with `unsafe`; [`layout`] says which xenstore nodes a domain gets;
 //! [`create`] builds a domain and undoes every step if one fails.
 
+pub mod bootloader;
 pub mod console;
 pub mod create;
 pub mod device;
 pub mod domain;
 pub mod error;
 pub mod failpoint;
+pub mod helper;
 pub mod host;
 pub mod info;
 pub mod layout;

@@ -8,6 +8,7 @@ use domcfg::config::CpuSpec;
 
 use domcfg::device::{DiskSpec, VifSpec};
 
+use super::bootloader::{self, Bootloader};
 use super::create::{DomainPlan, random_bytes};
 use super::device::{self, Device, SCRIPT_DIR, VifPlan};
 use super::error::ControlError;
@@ -23,13 +24,18 @@ impl DomainPlan {
                 c.image.builder
             ));
         }
-        let Some(kernel) = c.image.kernel.clone().filter(|k| !k.is_empty()) else {
-            return unsupported(if c.bootloader.is_some() {
-                "bootloader configs (pygrub) are not supported yet: give kernel= and ramdisk="
-            } else {
-                "no kernel: set kernel= in the config or on the command line"
-            });
-        };
+        let kernel = c.image.kernel.clone().filter(|k| !k.is_empty());
+        let ramdisk = c.image.ramdisk.clone().filter(|r| !r.is_empty());
+        // A kernel given on the command line wins over the config's bootloader (the seed's
+        // install from an installer kernel); otherwise the bootloader picks from the guest's
+        // disk, and a config kernel/ramdisk name files there.
+        let loader = c
+            .bootloader
+            .as_deref()
+            .filter(|b| !b.is_empty() && !c.image.kernel_from_command_line);
+        if loader.is_none() && kernel.is_none() {
+            return unsupported("no kernel: set kernel= in the config or on the command line");
+        }
         let d = &c.devices;
         let devices = [
             ("pci", d.pci.len()),
@@ -49,6 +55,25 @@ impl DomainPlan {
         for disk in &d.disks {
             devices.push(vbd(disk)?);
         }
+        let bootloader = match loader {
+            None => None,
+            Some(program) => {
+                // As libxl: the first disk is the one the bootloader reads.
+                let Some(disk) = devices.iter().find_map(Device::params) else {
+                    return unsupported(&format!(
+                        "bootloader {program} needs a disk to boot from: the config has none"
+                    ));
+                };
+                Some(Bootloader {
+                    program: PathBuf::from(program),
+                    args: bootloader::split_args(c.bootloader_args.as_deref().unwrap_or(""))
+                        .map_err(|e| ControlError::Unsupported(format!("bootloader_args: {e}")))?,
+                    disk: disk.to_string(),
+                    kernel: kernel.clone(),
+                    ramdisk: ramdisk.clone(),
+                })
+            }
+        };
         for (i, vif) in d.vifs.iter().enumerate() {
             devices.push(Device::vif(i as u32, &vif_plan(vif)));
         }
@@ -93,13 +118,15 @@ impl DomainPlan {
             maxmem_mib: maxmem_mib as u64,
             vcpus: vcpus as u32,
             max_vcpus: max_vcpus as u32,
-            kernel: PathBuf::from(kernel),
-            ramdisk: c
-                .image
-                .ramdisk
-                .clone()
-                .filter(|r| !r.is_empty())
-                .map(PathBuf::from),
+            kernel: match &bootloader {
+                Some(_) => None,
+                None => kernel.map(PathBuf::from),
+            },
+            ramdisk: match &bootloader {
+                Some(_) => None,
+                None => ramdisk.map(PathBuf::from),
+            },
+            bootloader,
             cmdline: kernel_cmdline(&c.image.root, &c.image.ip, &c.image.args),
             cpus,
             cpu_weight: weight,
