@@ -35,6 +35,13 @@ const FUNCTIONS: &[&str] = &[
     "xc_sched_id",
     "xc_cpupool_freeinfo",
     "xc_get_cpumap_size",
+    "xc_assign_device",
+    "xc_deassign_device",
+    "xc_domain_iomem_permission",
+    "xc_domain_ioport_permission",
+    "xc_domain_irq_permission",
+    "xc_physdev_map_pirq",
+    "xc_physdev_unmap_pirq",
     "free",
     "xc_domain_get_guest_width",
     "xc_dom_allocate",
@@ -127,7 +134,7 @@ fn main() {
         .allowlist_type("xen_domctl_sched_credit2|xc_cpupoolinfo_t")
         .allowlist_var("XEN_DOMINF_.*|XEN_DOMCTL_CDF_.*|XEN_DOMCTL_.*_VERSION|SHUTDOWN_.*")
         .allowlist_var("XEN_CPUPOOLID_ANY|XC_PAGE_SHIFT|INVALID_MFN|XENVER_.*|XEN_X86_EMU_.*")
-        .allowlist_var("XEN_SYSCTL_PHYSCAP_.*|XEN_SCHEDULER_.*")
+        .allowlist_var("XEN_SYSCTL_PHYSCAP_.*|XEN_SCHEDULER_.*|XEN_DOMCTL_IOMMU_.*")
         .allowlist_type("xen_extraversion_t|xen_compile_info_t|xen_changeset_info_t")
         .allowlist_type("xen_capabilities_info_t|xen_platform_parameters_t|xen_commandline_t");
     for f in FUNCTIONS {

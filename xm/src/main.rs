@@ -42,6 +42,12 @@ enum Command {
     Domname(DomainArg),
     /// Get information about Xen host.
     Info,
+    /// List all the assignable PCI devices.
+    #[command(name = "pci-list-assignable-devices")]
+    PciListAssignableDevices,
+    /// List the PCI devices assigned to a domain.
+    #[command(name = "pci-list")]
+    PciList(DomainArg),
 }
 
 /// A domain, by name or numeric id.
@@ -110,6 +116,8 @@ fn main() -> ExitCode {
         Command::Domid(d) => cmd::domain::domid(&d.domain).map_err(Into::into),
         Command::Domname(d) => cmd::domain::domname(&d.domain).map_err(Into::into),
         Command::Info => cmd::info::run().map_err(Into::into),
+        Command::PciListAssignableDevices => cmd::pci::list_assignable().map_err(Into::into),
+        Command::PciList(d) => cmd::pci::list(&d.domain).map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

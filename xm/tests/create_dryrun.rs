@@ -122,13 +122,13 @@ fn errors_are_xms_and_exit_1() {
         "{err}"
     );
 
-    // A real create checks what the control layer can build before touching the hypervisor.
-    let (_, err, rc) = xm(&["create", "ce.ngc6475"]);
+    // A real create checks what it can before touching the hypervisor: here, a bootloader
+    // that is not there (and is not a pygrub that the host's could stand in for).
+    let (_, err, rc) = xm(&["create", "ce.ngc6475", "bootloader=/usr/lib/no-such-loader"]);
     assert_eq!(
         (err.as_str(), rc),
         (
-            "Error: pci devices are not supported yet by xm-rs create (remove `pci = [...]` or \
-             use `xm create -n` to check the config)\n",
+            "Error: bootloader /usr/lib/no-such-loader does not exist\n",
             1
         )
     );

@@ -5,4 +5,5 @@ pub mod create;
 pub mod domain;
 pub mod info;
 pub mod list;
+pub mod pci;
 pub mod shutdown;

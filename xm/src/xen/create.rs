@@ -15,6 +15,7 @@ use super::error::ControlError;
 use super::failpoint::hit;
 use super::host::Host;
 use super::layout::{self, BuildPost, DomainPaths};
+use super::pci::{self, PciFunction};
 use super::sched;
 use super::storelock::StoreLock;
 use super::xc::{CreateDomain, DomId, PvImage};
@@ -48,6 +49,9 @@ pub struct DomainPlan {
     pub ramdisk: Option<PathBuf>,
     #[serde(default)]
     pub bootloader: Option<Bootloader>,
+    /// PCI functions passed through (PV, through pciback and the IOMMU).
+    #[serde(default)]
+    pub pci: Vec<PciFunction>,
     /// The config's kernel command line (`root=`, `ip=`, `extra`); with a bootloader, what it
     /// appends to its menu entry's.
     pub cmdline: String,
@@ -116,7 +120,8 @@ pub fn create(
     let trace = StepTimer::from_env();
     let physinfo = host.xc.physinfo()?;
     check_plan(plan, physinfo.free_pages * 4 / 1024)?;
-    trace.step("checks (files, memory)");
+    pci::check(&host.xs, &physinfo, &plan.pci)?;
+    trace.step("checks (files, memory, pci)");
     // The bootloader runs before the domain exists, so its failure leaves nothing to undo;
     // the files it extracts live until `booted` is dropped, right after the build.
     let booted = match &plan.bootloader {
@@ -151,6 +156,7 @@ pub fn create(
         max_grant_frames: 64,
         max_maptrack_frames: 1024,
         max_grant_version: if physinfo.gnttab_v2 { 2 } else { 1 },
+        iommu: !plan.pci.is_empty(),
     })?;
     rollback.created(domid);
 
@@ -303,7 +309,11 @@ pub fn create(
         hit(&format!("hotplug:{}", dev.kind.as_str()))?;
         device::hotplug(&host.xs, dev, domid)?;
     }
-    trace.step("introduce, device hotplug");
+    if !plan.pci.is_empty() {
+        hit("pci")?;
+        pci::attach_all(&host.xc, &host.xs, domid, &plan.name, &plan.pci)?;
+    }
+    trace.step("introduce, device hotplug, pci");
     if !paused {
         hit("xc_domain_unpause")?;
         host.xc.domain_unpause(domid)?;

@@ -25,6 +25,8 @@ pub enum ControlError {
     File { path: String, message: String },
     /// The bootloader (pygrub) is missing, failed or chose nothing; its own words included.
     Bootloader(String),
+    /// PCI passthrough cannot be done (no IOMMU, a device not assignable, a grant refused).
+    Pci(String),
     /// A step failed on purpose (a failpoints build under test).
     Injected(Injected),
     /// The hypervisor is of another Xen release than xm was built for.
@@ -50,7 +52,7 @@ impl fmt::Display for ControlError {
             ),
             ControlError::Unsupported(m) => f.write_str(m),
             ControlError::File { path, message } => write!(f, "{path}: {message}"),
-            ControlError::Bootloader(m) => f.write_str(m),
+            ControlError::Bootloader(m) | ControlError::Pci(m) => f.write_str(m),
             ControlError::Injected(e) => write!(f, "{e}"),
             ControlError::WrongHypervisor { built_for, running } => write!(
                 f,

@@ -9,6 +9,7 @@ use xenstore::{Change, Transaction, Xs};
 use super::device;
 use super::domain::{self, DomainSummary};
 use super::error::ControlError;
+use super::pci;
 use super::xc::{DomId, DomainInfo, Xc};
 
 pub struct Host {
@@ -193,6 +194,9 @@ impl Host {
         let _ = self.xs.rm(&format!("/local/domain/{domid}"));
         device::teardown(&self.xs, &devices, domid);
         self.remove_nodes(domid, vm.as_deref());
+        // Xen took any passed-through PCI function back with the domain; pciback lets go as
+        // its backend directory goes: the functions are free for the next domain.
+        pci::release(&self.xs, domid);
         Ok(())
     }
 

@@ -14,6 +14,7 @@ pub mod host;
 pub mod info;
 pub mod layout;
 pub mod lifecycle;
+pub mod pci;
 pub mod plan;
 pub mod sched;
 pub mod storelock;

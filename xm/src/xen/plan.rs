@@ -12,6 +12,7 @@ use super::bootloader::{self, Bootloader};
 use super::create::{DomainPlan, random_bytes};
 use super::device::{self, Device, SCRIPT_DIR, VifPlan};
 use super::error::ControlError;
+use super::pci::PciFunction;
 use super::sched;
 
 impl DomainPlan {
@@ -38,7 +39,6 @@ impl DomainPlan {
         }
         let d = &c.devices;
         let devices = [
-            ("pci", d.pci.len()),
             ("vfb", d.vfbs.len()),
             ("vif2", d.vif2s.len()),
             ("vusb", d.vusbs.len()),
@@ -127,6 +127,7 @@ impl DomainPlan {
                 None => ramdisk.map(PathBuf::from),
             },
             bootloader,
+            pci: d.pci.iter().map(PciFunction::from_spec).collect(),
             cmdline: kernel_cmdline(&c.image.root, &c.image.ip, &c.image.args),
             cpus,
             cpu_weight: weight,

@@ -64,6 +64,9 @@ pub struct CreateDomain {
     pub max_grant_frames: i32,
     pub max_maptrack_frames: i32,
     pub max_grant_version: u32,
+    /// The domain gets an IOMMU context (PCI passthrough), with its own page tables
+    /// (`XEN_DOMCTL_IOMMU_no_sharept`, as libxl sets for PV).
+    pub iommu: bool,
 }
 
 /// One domain as `XEN_DOMCTL_getdomaininfo` reports it.
@@ -131,6 +134,8 @@ pub struct PhysInfo {
     pub total_pages: u64,
     pub free_pages: u64,
     pub gnttab_v2: bool,
+    /// The hypervisor has an IOMMU enabled: devices can be passed through.
+    pub directio: bool,
 }
 
 /// What the hypervisor says of itself (`XENVER_*`).
@@ -199,6 +204,16 @@ impl Xc {
             max_maptrack_frames: cfg.max_maptrack_frames,
             // XEN_DOMCTL_GRANT_version(v) is a function-like macro: the low four bits.
             grant_opts: cfg.max_grant_version & 0xf,
+            flags: if cfg.iommu {
+                sys::XEN_DOMCTL_CDF_iommu
+            } else {
+                0
+            },
+            iommu_opts: if cfg.iommu {
+                sys::XEN_DOMCTL_IOMMU_no_sharept
+            } else {
+                0
+            },
             ..Default::default()
         };
         // 0 asks Xen for the next free domid; it writes the chosen one back.
@@ -394,6 +409,81 @@ impl Xc {
         check("xc_vcpu_setaffinity", rc)
     }
 
+    /// Wraps `xc_assign_device`: the PCI function `sbdf` (`seg<<16 | bus<<8 | devfn`) into
+    /// `domid`'s IOMMU context (`flag` 0: strict reserved-memory policy).
+    pub fn assign_device(&self, domid: DomId, sbdf: u32) -> Result<(), XcError> {
+        inject("xc_assign_device")?;
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        check("xc_assign_device", unsafe {
+            sys::xc_assign_device(self.xch, domid, sbdf, 0)
+        })
+    }
+
+    /// Wraps `xc_deassign_device`.
+    pub fn deassign_device(&self, domid: DomId, sbdf: u32) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        check("xc_deassign_device", unsafe {
+            sys::xc_deassign_device(self.xch, domid, sbdf)
+        })
+    }
+
+    /// Wraps `xc_domain_iomem_permission` (machine frames `first_mfn..first_mfn+nr`).
+    pub fn iomem_permission(
+        &self,
+        domid: DomId,
+        first_mfn: u64,
+        nr: u64,
+        allow: bool,
+    ) -> Result<(), XcError> {
+        inject("xc_domain_iomem_permission")?;
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        check("xc_domain_iomem_permission", unsafe {
+            sys::xc_domain_iomem_permission(self.xch, domid, first_mfn, nr, u8::from(allow))
+        })
+    }
+
+    /// Wraps `xc_domain_ioport_permission`.
+    pub fn ioport_permission(
+        &self,
+        domid: DomId,
+        first: u32,
+        nr: u32,
+        allow: bool,
+    ) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        check("xc_domain_ioport_permission", unsafe {
+            sys::xc_domain_ioport_permission(self.xch, domid, first, nr, u32::from(allow))
+        })
+    }
+
+    /// Maps the host's GSI `irq` to a pirq of `domid` (`xc_physdev_map_pirq`, asking for the
+    /// same number) and lets the domain use it (`xc_domain_irq_permission`); the pirq.
+    pub fn grant_irq(&self, domid: DomId, irq: u32) -> Result<u32, XcError> {
+        inject("xc_physdev_map_pirq")?;
+        let mut pirq = irq as i32;
+        // SAFETY: pirq is a live local; the other arguments are plain integers.
+        check("xc_physdev_map_pirq", unsafe {
+            sys::xc_physdev_map_pirq(self.xch, domid, irq as i32, &mut pirq)
+        })?;
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        check("xc_domain_irq_permission", unsafe {
+            sys::xc_domain_irq_permission(self.xch, domid, pirq as u32, true)
+        })?;
+        Ok(pirq as u32)
+    }
+
+    /// Wraps `xc_physdev_unmap_pirq` (and revokes the permission first).
+    pub fn revoke_irq(&self, domid: DomId, pirq: u32) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        check("xc_domain_irq_permission", unsafe {
+            sys::xc_domain_irq_permission(self.xch, domid, pirq, false)
+        })?;
+        // SAFETY: as above.
+        check("xc_physdev_unmap_pirq", unsafe {
+            sys::xc_physdev_unmap_pirq(self.xch, domid, pirq as i32)
+        })
+    }
+
     /// Wraps `xc_physinfo`.
     pub fn physinfo(&self) -> Result<PhysInfo, XcError> {
         let mut raw = sys::xc_physinfo_t::default();
@@ -412,6 +502,7 @@ impl Xc {
             total_pages: raw.total_pages,
             free_pages: raw.free_pages,
             gnttab_v2: raw.capabilities & sys::XEN_SYSCTL_PHYSCAP_gnttab_v2 != 0,
+            directio: raw.capabilities & sys::XEN_SYSCTL_PHYSCAP_directio != 0,
         })
     }
 
