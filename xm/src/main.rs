@@ -48,6 +48,12 @@ enum Command {
     /// List the PCI devices assigned to a domain.
     #[command(name = "pci-list")]
     PciList(DomainArg),
+    /// Insert a new pass-through pci device.
+    #[command(name = "pci-attach")]
+    PciAttach(cmd::pci::AttachArgs),
+    /// Remove a domain's pass-through pci device.
+    #[command(name = "pci-detach")]
+    PciDetach(cmd::pci::DetachArgs),
 }
 
 /// A domain, by name or numeric id.
@@ -118,6 +124,8 @@ fn main() -> ExitCode {
         Command::Info => cmd::info::run().map_err(Into::into),
         Command::PciListAssignableDevices => cmd::pci::list_assignable().map_err(Into::into),
         Command::PciList(d) => cmd::pci::list(&d.domain).map_err(Into::into),
+        Command::PciAttach(a) => cmd::pci::attach(a).map_err(Into::into),
+        Command::PciDetach(a) => cmd::pci::detach(a).map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,11 +15,14 @@
 //!   when the backend directory is removed, and [`release`] removes the claims: the functions
 //!   are assignable again.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use xenstore::{Access, Change, Perms, Xs};
 
 use super::error::ControlError;
 use super::layout::{Node, plain};
+use super::watch::wait_node;
 use super::xc::{DomId, PhysInfo, Xc};
 
 /// Where Linux lists PCI functions, and where pciback's bound functions appear.
@@ -322,9 +325,182 @@ fn backend_nodes(domid: DomId, name: &str, funcs: &[PciFunction]) -> Vec<Node> {
     v
 }
 
+/// How long a hot attach or detach waits for pciback and the guest's pcifront to settle
+/// (libxl: 10 s).
+pub const RECONFIGURE_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn backend_path(domid: DomId) -> String {
+    format!("/local/domain/0/backend/pci/{domid}/0")
+}
+
+/// Waits for the backend to be Connected (4).
+fn wait_connected(xs: &Xs, domid: DomId, what: &str) -> Result<(), ControlError> {
+    let state = format!("{}/state", backend_path(domid));
+    match wait_node(xs, &state, RECONFIGURE_TIMEOUT, |v| v == "4")? {
+        Ok(_) => Ok(()),
+        Err(last) => Err(ControlError::Pci(format!(
+            "{what}: the pci backend of domain {domid} is not connected (state '{last}' after \
+             {} s; does the guest load xen-pcifront?)",
+            RECONFIGURE_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// `xm pci-attach`: gives a running domain one more function. The domain must have been
+/// created with passthrough (a `pci = [...]` line): Xen gives a domain its IOMMU context
+/// only at creation.
+pub fn hot_attach(
+    xc: &Xc,
+    xs: &Xs,
+    domid: DomId,
+    name: &str,
+    f: &PciFunction,
+    physinfo: &PhysInfo,
+) -> Result<(), ControlError> {
+    let bdf = f.bdf();
+    if attached(xs, domid).iter().any(|a| a.bdf() == bdf) {
+        return Err(ControlError::Pci(format!(
+            "PCI device {bdf} is already attached to domain {name}"
+        )));
+    }
+    check(xs, physinfo, std::slice::from_ref(f))?;
+    let back = backend_path(domid);
+    let existing = xs.try_read(&format!("{back}/num_devs"))?.is_some();
+    if existing {
+        wait_connected(xs, domid, &format!("pci-attach {bdf}"))?;
+    }
+    claim(xs, f, domid)?;
+    let undo = |e: ControlError| {
+        release_one(xs, f);
+        e
+    };
+    // Into the IOMMU context first: a domain made without one refuses here, before any
+    // permission was granted.
+    xc.assign_device(domid, f.sbdf()).map_err(|e| {
+        undo(ControlError::Pci(format!(
+            "PCI device {bdf}: cannot assign it to domain {name} ({e}); a domain gets \
+             passthrough only when created with a pci = [...] line"
+        )))
+    })?;
+    reset(f);
+    grant(xc, domid, f).map_err(undo)?;
+    if !existing {
+        let nodes = backend_nodes(domid, name, std::slice::from_ref(f));
+        xs.transaction(|tx| super::layout::write_nodes(tx, &nodes))?;
+        return Ok(());
+    }
+    xs.transaction(|tx| {
+        let n: usize = tx
+            .try_read(&format!("{back}/num_devs"))?
+            .and_then(|v| String::from_utf8_lossy(&v).trim().parse().ok())
+            .unwrap_or(0);
+        let writes = [
+            (format!("{back}/key-{n}"), bdf.clone()),
+            (format!("{back}/dev-{n}"), bdf.clone()),
+            (format!("{back}/opts-{n}"), f.opts()),
+            (format!("{back}/state-{n}"), "1".to_string()),
+            (format!("{back}/num_devs"), (n + 1).to_string()),
+            (format!("{back}/state"), "7".to_string()),
+        ];
+        let changes: Vec<Change<'_>> = writes
+            .iter()
+            .map(|(p, v)| Change::Write(p, v.as_bytes()))
+            .collect();
+        tx.apply(&changes)
+    })?;
+    wait_connected(xs, domid, &format!("pci-attach {bdf}"))
+}
+
+/// `xm pci-detach`: asks the guest to give the function back (its backend entry goes to
+/// Closing, the backend to Reconfiguring, pcifront lets go), takes it out of the domain's
+/// IOMMU context and permissions, and frees it.
+pub fn hot_detach(
+    xc: &Xc,
+    xs: &Xs,
+    domid: DomId,
+    name: &str,
+    bdf: &str,
+) -> Result<(), ControlError> {
+    let list = attached(xs, domid);
+    let Some(index) = list.iter().position(|a| a.bdf() == bdf) else {
+        return Err(ControlError::Pci(format!(
+            "PCI device {bdf} is not attached to domain {name}"
+        )));
+    };
+    let f = list[index];
+    let back = backend_path(domid);
+    let what = format!("pci-detach {bdf}");
+    wait_connected(xs, domid, &what)?;
+    xs.apply(&[
+        Change::Write(&format!("{back}/state-{index}"), b"5"),
+        Change::Write(&format!("{back}/state"), b"7"),
+    ])?;
+    wait_connected(xs, domid, &what)?;
+    revoke(xc, domid, &f);
+    let _ = xc.deassign_device(domid, f.sbdf());
+    if list.len() == 1 {
+        let front = format!("/local/domain/{domid}/device/pci/0");
+        let _ = xs.apply(&[Change::Rm(&back), Change::Rm(&front)]);
+    } else {
+        xs.transaction(|tx| {
+            let keys = ["state", "dev", "key", "vdev", "opts", "vdevfn", "name"];
+            let mut moves: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+            for j in index + 1..list.len() {
+                for k in keys {
+                    let v = tx.try_read(&format!("{back}/{k}-{j}"))?;
+                    moves.push((format!("{back}/{k}-{}", j - 1), v));
+                }
+            }
+            // The last index goes: its entries moved down one (or it was the one detached).
+            let last = list.len() - 1;
+            let mut changes: Vec<Change<'_>> = Vec::new();
+            let gone: Vec<String> = keys.iter().map(|k| format!("{back}/{k}-{last}")).collect();
+            let count = last.to_string();
+            for (path, value) in &moves {
+                changes.push(match value {
+                    Some(v) => Change::Write(path, v),
+                    None => Change::Rm(path),
+                });
+            }
+            changes.extend(gone.iter().map(|p| Change::Rm(p)));
+            let num = format!("{back}/num_devs");
+            changes.push(Change::Write(&num, count.as_bytes()));
+            tx.apply(&changes)
+        })?;
+    }
+    release_one(xs, &f);
+    Ok(())
+}
+
+/// Takes back what [`grant`] gave (best effort: the domain may already be going).
+fn revoke(xc: &Xc, domid: DomId, f: &PciFunction) {
+    let bdf = f.bdf();
+    if let Ok(resource) = std::fs::read_to_string(format!("{SYSFS_DEVICES}/{bdf}/resource")) {
+        for bar in bars(&resource) {
+            let _ = match bar {
+                Bar::Io { first, count } => xc.ioport_permission(domid, first, count, false),
+                Bar::Memory { first_mfn, frames } => {
+                    xc.iomem_permission(domid, first_mfn, frames, false)
+                }
+            };
+        }
+    }
+    let irq = std::fs::read_to_string(format!("{SYSFS_DEVICES}/{bdf}/irq"))
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+        .unwrap_or(0);
+    if irq != 0 {
+        let _ = xc.revoke_irq(domid, irq);
+    }
+}
+
+fn release_one(xs: &Xs, f: &PciFunction) {
+    let _ = xs.rm(&f.claim_path());
+}
+
 /// The functions the domain's pci backend lists (`num_devs`, `dev-N`).
 pub fn attached(xs: &Xs, domid: DomId) -> Vec<PciFunction> {
-    let back = format!("/local/domain/0/backend/pci/{domid}/0");
+    let back = backend_path(domid);
     let Ok(Some(n)) = xs.try_read(&format!("{back}/num_devs")) else {
         return Vec::new();
     };
