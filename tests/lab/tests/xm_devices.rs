@@ -131,3 +131,21 @@ fn a_disk_the_hotplug_script_refuses_fails_the_create_and_leaves_nothing() {
     let loops = run_ok("losetup -a || true");
     assert!(!loops.contains(&*img.to_string_lossy()), "{loops}");
 }
+
+#[test]
+fn pci_passthrough_without_an_iommu_is_refused_before_anything_is_built() {
+    require_lab!();
+    // The default lab machine has no IOMMU (the PCI tests boot one: run-tests --pci).
+    let name = unique_name("nopci");
+    let before = store_snapshot();
+    let cfg = Guest::new(&name).cfg("pci = ['06.02.0']").write_config();
+    let out = xm(&["create", &cfg.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("Error: passthrough not supported on this platform: Xen has no IOMMU"),
+        "{err}"
+    );
+    assert!(!domain_exists(&name));
+    assert!(store_snapshot().is_subset(&before));
+}
