@@ -55,6 +55,20 @@ pub const CMD_BEGIN: &str = "XMTEST-CMD-BEGIN";
 pub const CMD_END: &str = "XMTEST-CMD-END rc=";
 /// Default bound for commands run through [`run`].
 pub const CMD_TIMEOUT_SECS: u32 = 120;
+/// The volume group the example configs use (`phy:xen0001_guests/...`), made by [`guests_vg`]
+/// on dom0's second disk `/dev/vdb`.
+pub const GUESTS_VG: &str = "xen0001_guests";
+/// Boot filesystems for pygrub (ext4: Debian's bzImage + the lab initramfs, gzip'd): a
+/// grub-legacy `menu.lst`/`grub.conf`, a grub 2 `grub.cfg`, and a whole disk with an MBR
+/// partition table whose partition 1 holds the grub-legacy tree. Shared: copy before writing.
+pub const BOOT_GRUB1_IMAGE: &str = "/xmlab/guest/boot-grub1.img";
+pub const BOOT_GRUB2_IMAGE: &str = "/xmlab/guest/boot-grub2.img";
+pub const PARTITIONED_DISK_IMAGE: &str = "/xmlab/guest/disk-partitioned.img";
+/// Byte-identical copies of `examples/*` and `initrd.img` (SL4.7_001.orig's `ramdisk`); its
+/// `kernel = "/boot/vmlinuz"` is dom0's `/boot/vmlinuz` (the guest kernel).
+pub const GRID_DIR: &str = "/xmlab/grid";
+/// Debian's pygrub in dom0.
+pub const PYGRUB: &str = "/usr/lib/xen-4.17/bin/pygrub";
 
 /// Print `[  12.3s] msg` (time since this test process started); captured by libtest unless
 /// `--nocapture`, shown for failing tests.
@@ -395,6 +409,59 @@ pub fn dom0_segfaults() -> usize {
         .count()
 }
 
+/// Make the volume group [`GUESTS_VG`] with the LVs the example configs name (`xmlab-vg`,
+/// tests/lab/README.md); the first call in a boot makes it, later ones only check. Returns
+/// xmlab-vg's summary line.
+pub fn guests_vg() -> String {
+    use std::sync::Mutex;
+    static DONE: Mutex<Option<String>> = Mutex::new(None);
+    let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(line) = done.as_ref() {
+        return line.clone();
+    }
+    let out = run_timeout("xmlab-vg", 600);
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        out.status.success(),
+        "xmlab-vg failed: {line}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    note(&line);
+    *done = Some(line.clone());
+    line
+}
+
+/// `/dev/xen0001_guests/<lv>`.
+pub fn guest_lv(lv: &str) -> String {
+    format!("/dev/{GUESTS_VG}/{lv}")
+}
+
+/// Run `script` in a running lab guest through its xenstore node `xmtest/cmd`
+/// (`xmlab-guest-cmd -w`): the guest init watches that node when its command line has no
+/// `xmtest.cmd=` (e.g. a guest booted through pygrub). Returns the output framed on the
+/// guest's console and its exit status; panics if the command cannot be delivered or gets
+/// no answer within `timeout`.
+pub fn guest_cmd(domid: u32, script: &str, timeout: Duration) -> CmdOutput {
+    let out = Command::new("xmlab-guest-cmd")
+        .args([
+            "-w",
+            &timeout.as_secs().max(1).to_string(),
+            &domid.to_string(),
+            script,
+        ])
+        .output()
+        .expect("run xmlab-guest-cmd");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.is_empty() && out.status.code().is_some(),
+        "xmlab-guest-cmd {domid}: {err}"
+    );
+    CmdOutput {
+        text: String::from_utf8_lossy(&out.stdout).into_owned(),
+        rc: out.status.code().unwrap_or(-1),
+    }
+}
+
 /// Output of the guest command (between `XMTEST-CMD-BEGIN` and `XMTEST-CMD-END rc=N`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CmdOutput {
@@ -624,6 +691,13 @@ impl Running {
     /// Wait for the guest init's "up" marker (devices configured).
     pub fn wait_up(&self, timeout: Duration) -> String {
         self.wait_console(GUEST_UP, timeout)
+    }
+    /// Run `script` in the running guest through xenstore ([`guest_cmd`]).
+    pub fn guest_cmd(&self, script: &str, timeout: Duration) -> CmdOutput {
+        let id = self
+            .domid()
+            .unwrap_or_else(|| panic!("guest {} is not running", self.name));
+        guest_cmd(id, script, timeout)
     }
     /// Wait for the guest's command to finish and return its output.
     pub fn wait_cmd(&self, timeout: Duration) -> CmdOutput {
