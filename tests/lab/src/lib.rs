@@ -724,6 +724,68 @@ impl Drop for Running {
     }
 }
 
+/// A running `xm` (e.g. `create -c`, `console`) with a pipe for its stdin and its stdout
+/// collected in the background: what a user at the console would see.
+pub struct XmSession {
+    pub child: std::process::Child,
+    out: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl XmSession {
+    pub fn start(args: &[&str]) -> XmSession {
+        use std::io::Read;
+        use std::process::Stdio;
+        let mut child = Command::new(xm_path().expect("xm in payload"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn xm");
+        let mut stdout = child.stdout.take().unwrap();
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = out.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        XmSession { child, out }
+    }
+
+    /// Everything xm printed so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
+    }
+
+    /// Waits for `marker` in xm's output; all of it.
+    pub fn wait_for(&self, marker: &str, timeout: Duration) -> String {
+        wait_until(timeout, &format!("`{marker}` on xm's console"), || {
+            let t = self.text();
+            t.contains(marker).then_some(t)
+        })
+    }
+
+    /// Types `bytes` at xm.
+    pub fn type_in(&self, bytes: &[u8]) {
+        use std::io::Write;
+        self.child.stdin.as_ref().unwrap().write_all(bytes).unwrap();
+    }
+
+    /// Types Ctrl-] and waits for xm to exit; its exit code.
+    pub fn detach(mut self) -> Option<i32> {
+        self.type_in(&[0x1d]);
+        let status = wait_until(Duration::from_secs(10), "xm to exit after Ctrl-]", || {
+            self.child.try_wait().unwrap()
+        });
+        status.code()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

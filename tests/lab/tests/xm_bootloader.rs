@@ -6,9 +6,6 @@
 //! fails leaves nothing behind; a kernel on the command line wins (the seed's install).
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lab_tests::*;
@@ -211,51 +208,6 @@ fn a_bootloader_that_fails_leaves_nothing_and_says_why() {
     assert!(!domain_exists(&name));
 }
 
-/// A running `xm create -c` whose stdout is collected in the background.
-struct Session {
-    child: Child,
-    out: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Session {
-    fn start(args: &[&str]) -> Session {
-        let mut child = Command::new(xm_path().expect("xm in payload"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn xm");
-        let mut stdout = child.stdout.take().unwrap();
-        let out = Arc::new(Mutex::new(Vec::new()));
-        let sink = out.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stdout.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Session { child, out }
-    }
-
-    fn wait_for(&self, marker: &str, timeout: Duration) -> String {
-        wait_until(timeout, &format!("`{marker}` on xm's console"), || {
-            let t = text(&self.out.lock().unwrap());
-            t.contains(marker).then_some(t)
-        })
-    }
-
-    fn detach(mut self) {
-        let _ = self.child.stdin.as_mut().unwrap().write_all(&[0x1d]);
-        wait_until(Duration::from_secs(10), "xm to exit after Ctrl-]", || {
-            self.child.try_wait().unwrap()
-        });
-    }
-}
-
 #[test]
 fn the_seeds_install_a_kernel_on_the_command_line_wins_over_the_bootloader() {
     require_lab!();
@@ -275,7 +227,7 @@ fn the_seeds_install_a_kernel_on_the_command_line_wins_over_the_bootloader() {
         .kernel_args("")
         .cmd("echo installed-by-xm-create > /dev/xvda; sync")
         .cmdline();
-    let s = Session::start(&[
+    let s = XmSession::start(&[
         "create",
         &cfg,
         "-c",
@@ -290,7 +242,7 @@ fn the_seeds_install_a_kernel_on_the_command_line_wins_over_the_bootloader() {
     assert!(shown.contains(&format!("Started domain {name}")), "{shown}");
     let done = s.wait_for(CMD_END, BOOT);
     assert!(done.contains("XMTEST-CMD-END rc=0"), "{done}");
-    s.detach();
+    assert_eq!(s.detach(), Some(0));
     assert!(xm(&["destroy", &name]).status.success());
     g.wait_gone(Duration::from_secs(60));
     // The disk got written.

@@ -2,68 +2,9 @@
 //! the console from the very first line, and Ctrl-] (0x1d) detaches leaving the guest running.
 
 use lab_tests::*;
-use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const BOOT: Duration = Duration::from_secs(90);
-
-/// A running `xm` whose stdout is collected in the background.
-struct Session {
-    child: Child,
-    out: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Session {
-    fn start(args: &[&str]) -> Session {
-        let mut child = Command::new(xm_path().expect("xm in payload"))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn xm");
-        let mut stdout = child.stdout.take().unwrap();
-        let out = Arc::new(Mutex::new(Vec::new()));
-        let sink = out.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stdout.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Session { child, out }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
-    }
-
-    fn wait_for(&self, marker: &str, timeout: Duration) -> String {
-        wait_until(timeout, &format!("`{marker}` on xm's console"), || {
-            let t = self.text();
-            t.contains(marker).then_some(t)
-        })
-    }
-
-    /// Types Ctrl-] and waits for xm to exit; returns its exit code.
-    fn detach(mut self) -> Option<i32> {
-        self.child
-            .stdin
-            .as_mut()
-            .unwrap()
-            .write_all(&[0x1d])
-            .unwrap();
-        let status = wait_until(Duration::from_secs(10), "xm to exit after Ctrl-]", || {
-            self.child.try_wait().unwrap()
-        });
-        status.code()
-    }
-}
 
 #[test]
 fn create_c_shows_boot_from_first_line_and_ctrl_bracket_detaches() {
@@ -75,7 +16,7 @@ fn create_c_shows_boot_from_first_line_and_ctrl_bracket_detaches() {
         .kernel_args("")
         .cmd("sh -i")
         .write_config();
-    let s = Session::start(&["create", "-c", &cfg.to_string_lossy()]);
+    let s = XmSession::start(&["create", "-c", &cfg.to_string_lossy()]);
     let g = Running::adopt(&name);
     let text = s.wait_for(GUEST_UP, BOOT);
     // The guest kernel's first line reached us: nothing was lost before the attach.
@@ -94,14 +35,9 @@ fn create_c_shows_boot_from_first_line_and_ctrl_bracket_detaches() {
     );
 
     // Attach again with `xm console`, see the guest answer, detach again.
-    let s = Session::start(&["console", &name]);
+    let s = XmSession::start(&["console", &name]);
     std::thread::sleep(Duration::from_millis(500));
-    s.child
-        .stdin
-        .as_ref()
-        .unwrap()
-        .write_all(b"echo console-$((6*7))\n")
-        .unwrap();
+    s.type_in(b"echo console-$((6*7))\n");
     s.wait_for("console-42", Duration::from_secs(20));
     assert_eq!(s.detach(), Some(0));
     assert!(xm(&["destroy", &name]).status.success());

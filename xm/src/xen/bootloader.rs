@@ -22,7 +22,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::error::ControlError;
-use super::helper::run_bounded;
+use super::helper::{env_seconds, run_bounded};
 
 /// Where bootloader output directories go (libxl: `/var/run/xen/bootloader.DOMID.d`).
 const RUN_DIR: &str = "/var/run/xen";
@@ -229,11 +229,7 @@ impl Bootloader {
 
 /// [`TIMEOUT`], or `$XM_BOOTLOADER_TIMEOUT` seconds where that is a positive number.
 fn timeout() -> Duration {
-    std::env::var("XM_BOOTLOADER_TIMEOUT")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .map_or(TIMEOUT, Duration::from_secs)
+    env_seconds("XM_BOOTLOADER_TIMEOUT", TIMEOUT)
 }
 
 /// Removes output directories of earlier xm processes that are gone (killed while their

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use xenstore::{Access, Change, Perms, Xs};
 
 use super::error::ControlError;
-use super::helper::run_bounded;
+use super::helper::{env_seconds, run_bounded};
 use super::layout::{Node, SplitDevice, backend_keys};
 use super::watch::wait_node;
 use super::xc::DomId;
@@ -29,11 +29,7 @@ pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// [`SCRIPT_TIMEOUT`], or `$XM_HOTPLUG_TIMEOUT` seconds where that is a positive number.
 fn script_timeout() -> Duration {
-    std::env::var("XM_HOTPLUG_TIMEOUT")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|s| *s > 0)
-        .map_or(SCRIPT_TIMEOUT, Duration::from_secs)
+    env_seconds("XM_HOTPLUG_TIMEOUT", SCRIPT_TIMEOUT)
 }
 
 /// The two device kinds xm-rs attaches.

@@ -5,6 +5,16 @@
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+/// `$var` as a number of seconds where it is a positive number, else `default`: how a user
+/// widens a helper's bound (`XM_HOTPLUG_TIMEOUT`, `XM_BOOTLOADER_TIMEOUT`).
+pub fn env_seconds(var: &str, default: Duration) -> Duration {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .map_or(default, Duration::from_secs)
+}
+
 /// Runs a helper in a process group of its own and waits at most `timeout` for it;
 /// its exit status and stderr. A script still running then (stuck on a lock, a device, a
 /// bridge, a disk) is killed with everything it started, and that is the error.
