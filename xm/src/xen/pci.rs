@@ -232,18 +232,10 @@ fn grant(xc: &Xc, domid: DomId, f: &PciFunction) -> Result<(), ControlError> {
     let resource = std::fs::read_to_string(format!("{SYSFS_DEVICES}/{bdf}/resource"))
         .map_err(|e| ControlError::Pci(format!("PCI device {bdf}: cannot read its BARs: {e}")))?;
     for bar in bars(&resource) {
-        let done = match bar {
-            Bar::Io { first, count } => xc.ioport_permission(domid, first, count, true),
-            Bar::Memory { first_mfn, frames } => {
-                xc.iomem_permission(domid, first_mfn, frames, true)
-            }
-        };
-        done.map_err(|e| ControlError::Pci(format!("PCI device {bdf}: {e}")))?;
+        set_bar(xc, domid, bar, true)
+            .map_err(|e| ControlError::Pci(format!("PCI device {bdf}: {e}")))?;
     }
-    let irq = std::fs::read_to_string(format!("{SYSFS_DEVICES}/{bdf}/irq"))
-        .ok()
-        .and_then(|t| t.trim().parse::<u32>().ok())
-        .unwrap_or(0);
+    let irq = legacy_irq(&bdf);
     if irq != 0 {
         xc.grant_irq(domid, irq)
             .map_err(|e| ControlError::Pci(format!("PCI device {bdf}: irq {irq}: {e}")))?;
@@ -252,6 +244,22 @@ fn grant(xc: &Xc, domid: DomId, f: &PciFunction) -> Result<(), ControlError> {
         let _ = std::fs::write(format!("{PCIBACK}/permissive"), bdf.as_bytes());
     }
     Ok(())
+}
+
+/// Grants (or revokes) the domain's access to one BAR.
+fn set_bar(xc: &Xc, domid: DomId, bar: Bar, allow: bool) -> Result<(), super::xc::XcError> {
+    match bar {
+        Bar::Io { first, count } => xc.ioport_permission(domid, first, count, allow),
+        Bar::Memory { first_mfn, frames } => xc.iomem_permission(domid, first_mfn, frames, allow),
+    }
+}
+
+/// The function's legacy IRQ from sysfs; 0 where it has none (or it cannot be read).
+fn legacy_irq(bdf: &str) -> u32 {
+    std::fs::read_to_string(format!("{SYSFS_DEVICES}/{bdf}/irq"))
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+        .unwrap_or(0)
 }
 
 /// One BAR of a function, as the hypervisor's permissions count it.
@@ -293,7 +301,7 @@ fn bars(resource: &str) -> Vec<Bar> {
 /// The pci backend (dom0 owns it, the guest reads it) and frontend (the guest owns it,
 /// dom0 reads it), devid 0, in libxl 4.17's shape.
 fn backend_nodes(domid: DomId, name: &str, funcs: &[PciFunction]) -> Vec<Node> {
-    let back = format!("/local/domain/0/backend/pci/{domid}/0");
+    let back = backend_path(domid);
     let front = format!("/local/domain/{domid}/device/pci/0");
     let mut v = vec![
         Node {
@@ -477,18 +485,10 @@ fn revoke(xc: &Xc, domid: DomId, f: &PciFunction) {
     let bdf = f.bdf();
     if let Ok(resource) = std::fs::read_to_string(format!("{SYSFS_DEVICES}/{bdf}/resource")) {
         for bar in bars(&resource) {
-            let _ = match bar {
-                Bar::Io { first, count } => xc.ioport_permission(domid, first, count, false),
-                Bar::Memory { first_mfn, frames } => {
-                    xc.iomem_permission(domid, first_mfn, frames, false)
-                }
-            };
+            let _ = set_bar(xc, domid, bar, false);
         }
     }
-    let irq = std::fs::read_to_string(format!("{SYSFS_DEVICES}/{bdf}/irq"))
-        .ok()
-        .and_then(|t| t.trim().parse::<u32>().ok())
-        .unwrap_or(0);
+    let irq = legacy_irq(&bdf);
     if irq != 0 {
         let _ = xc.revoke_irq(domid, irq);
     }
