@@ -724,16 +724,18 @@ impl Drop for Running {
     }
 }
 
-/// A running `xm` (e.g. `create -c`, `console`) with a pipe for its stdin and its stdout
-/// collected in the background: what a user at the console would see.
+/// A running `xm` (e.g. `create -c`, `console`) with its output collected in the background:
+/// what a user at the console would see. [`XmSession::start`] gives it a pipe for stdin (no
+/// terminal), [`XmSession::start_on_terminal`] a pseudo-terminal for stdin, stdout and stderr,
+/// as a user's shell would.
 pub struct XmSession {
     pub child: std::process::Child,
     out: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    input: std::sync::Mutex<Box<dyn std::io::Write + Send>>,
 }
 
 impl XmSession {
     pub fn start(args: &[&str]) -> XmSession {
-        use std::io::Read;
         use std::process::Stdio;
         let mut child = Command::new(xm_path().expect("xm in payload"))
             .args(args)
@@ -742,19 +744,68 @@ impl XmSession {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn xm");
-        let mut stdout = child.stdout.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        XmSession::collect(child, stdout, Box::new(stdin))
+    }
+
+    /// `xm ARGS` on a new 80x24 pseudo-terminal (`TERM=vt100`), as if typed at a shell.
+    pub fn start_on_terminal(args: &[&str]) -> XmSession {
+        use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+        let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
+            .expect("open a pseudo-terminal");
+        grantpt(&master).expect("grantpt");
+        unlockpt(&master).expect("unlockpt");
+        let size = rustix::termios::Winsize {
+            ws_row: 24,
+            ws_col: 80,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        rustix::termios::tcsetwinsize(&master, size).expect("set the terminal's size");
+        let name = ptsname(&master, Vec::new()).expect("ptsname");
+        let name = PathBuf::from(name.to_string_lossy().into_owned());
+        let open = || {
+            fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&name)
+                .unwrap_or_else(|e| panic!("{}: {e}", name.display()))
+        };
+        let child = Command::new(xm_path().expect("xm in payload"))
+            .args(args)
+            .env("TERM", "vt100")
+            .stdin(open())
+            .stdout(open())
+            .stderr(open())
+            .spawn()
+            .expect("spawn xm");
+        let reader = fs::File::from(master.try_clone().expect("dup the terminal"));
+        XmSession::collect(child, reader, Box::new(fs::File::from(master)))
+    }
+
+    fn collect(
+        child: std::process::Child,
+        mut output: impl std::io::Read + Send + 'static,
+        input: Box<dyn std::io::Write + Send>,
+    ) -> XmSession {
         let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = out.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
-            while let Ok(n) = stdout.read(&mut buf) {
+            // A terminal's master reads EIO once the last process holding it has gone.
+            while let Ok(n) = output.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        XmSession { child, out }
+        XmSession {
+            child,
+            out,
+            input: std::sync::Mutex::new(input),
+        }
     }
 
     /// Everything xm printed so far.
@@ -772,8 +823,9 @@ impl XmSession {
 
     /// Types `bytes` at xm.
     pub fn type_in(&self, bytes: &[u8]) {
-        use std::io::Write;
-        self.child.stdin.as_ref().unwrap().write_all(bytes).unwrap();
+        let mut input = self.input.lock().unwrap();
+        input.write_all(bytes).unwrap();
+        input.flush().unwrap();
     }
 
     /// Types Ctrl-] and waits for xm to exit; its exit code.

@@ -249,3 +249,45 @@ fn the_seeds_install_a_kernel_on_the_command_line_wins_over_the_bootloader() {
     let head = run_ok(&format!("head -c 23 {}", disk.display()));
     assert_eq!(head, "installed-by-xm-create\n");
 }
+
+#[test]
+fn create_c_on_a_terminal_shows_the_bootloaders_menu_and_boots_the_entry_chosen() {
+    require_lab!();
+    // As at an admin's shell: `xm create -c` on a terminal runs pygrub without -q, so its menu
+    // is shown and waits for a key; the guest boots the entry picked.
+    let name = unique_name("blmenu");
+    let cfg = config(
+        &name,
+        &format!(
+            "bootloader = \"pygrub\"\ndisk = [ 'file:{BOOT_GRUB1_IMAGE},xvda1,r' ]\n\
+             root = \"/dev/xvda1 ro\"\n{}\n",
+            extra_running("cat /proc/cmdline")
+        ),
+    );
+    let before = bootloader_dirs();
+    let s = XmSession::start_on_terminal(&["create", "-c", &cfg]);
+    let g = Running::adopt(&name);
+    // pygrub's menu, both menu.lst titles; it counts down menu.lst's `timeout=3`.
+    let menu = s.wait_for("Will boot selected entry in", BOOT);
+    assert!(menu.contains("pyGRUB"), "{menu}");
+    assert!(menu.contains("xmlab, entry 1"), "{menu}");
+    // The domain is built from the entry chosen, so it does not exist while the menu is up.
+    assert!(
+        !domain_exists(&name),
+        "a domain before the bootloader returned"
+    );
+    // Down (vt100's keypad sequence), then Enter: the second entry.
+    s.type_in(b"\x1bOB");
+    std::thread::sleep(Duration::from_millis(500));
+    s.type_in(b"\r");
+    let shown = s.wait_for(CMD_END, BOOT);
+    let done = parse_cmd_output(&shown).expect("the guest's command output");
+    assert_eq!(done.rc, 0, "{}", done.text);
+    let cmdline = done.text.lines().next().unwrap_or("");
+    assert!(cmdline.contains("xmlab.entry=1"), "{cmdline}");
+    assert!(cmdline.contains("root=/dev/xvda1 ro"), "{cmdline}");
+    assert_eq!(s.detach(), Some(0));
+    assert_eq!(bootloader_dirs(), before);
+    assert!(xm(&["destroy", &name]).status.success());
+    g.wait_gone(Duration::from_secs(60));
+}
