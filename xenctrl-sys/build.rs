@@ -42,6 +42,8 @@ const FUNCTIONS: &[&str] = &[
     "xc_domain_irq_permission",
     "xc_physdev_map_pirq",
     "xc_physdev_unmap_pirq",
+    "xc_get_machine_memory_map",
+    "xc_domain_set_memory_map",
     "free",
     "xc_domain_get_guest_width",
     "xc_dom_allocate",
@@ -131,7 +133,8 @@ fn main() {
         .layout_tests(false)
         .allowlist_type("xc_domaininfo_t|xc_physinfo_t|xc_vcpuinfo_t")
         .allowlist_type("xen_domctl_createdomain|xen_domctl_sched_credit|xc_dom_image")
-        .allowlist_type("xen_domctl_sched_credit2|xc_cpupoolinfo_t")
+        .allowlist_type("xen_domctl_sched_credit2|xc_cpupoolinfo_t|e820entry")
+        .allowlist_var("E820_.*|E820MAX")
         .allowlist_var("XEN_DOMINF_.*|XEN_DOMCTL_CDF_.*|XEN_DOMCTL_.*_VERSION|SHUTDOWN_.*")
         .allowlist_var("XEN_CPUPOOLID_ANY|XC_PAGE_SHIFT|INVALID_MFN|XENVER_.*|XEN_X86_EMU_.*")
         .allowlist_var("XEN_SYSCTL_PHYSCAP_.*|XEN_SCHEDULER_.*|XEN_DOMCTL_IOMMU_.*")

@@ -182,7 +182,12 @@ pub fn store_snapshot() -> BTreeSet<String> {
             .collect()
     };
     for dir in ["/local/domain", "/vm", "/libxl"] {
-        set.extend(list(dir).into_iter().map(|e| format!("{dir}/{e}")));
+        // `/libxl/pci` is libxl's registry of PCI functions, made at the first passthrough
+        // and kept (as libxl keeps it); who holds a function is in `Leftovers::pci_claims`.
+        let entries = list(dir)
+            .into_iter()
+            .filter(|e| dir != "/libxl" || e != "pci");
+        set.extend(entries.map(|e| format!("{dir}/{e}")));
     }
     for kind in list("/local/domain/0/backend") {
         let dir = format!("/local/domain/0/backend/{kind}");
@@ -269,7 +274,7 @@ pub fn assert_two_disks_seen(console: &str, out: &CmdOutput) {
 }
 
 /// Writes `text` to `/tmp/xmlab/cfg/<name>.cfg` and returns its path.
-fn write_config_file(name: &str, text: &str) -> PathBuf {
+pub fn write_config_file(name: &str, text: &str) -> PathBuf {
     let dir = Path::new("/tmp/xmlab/cfg");
     fs::create_dir_all(dir).unwrap();
     let p = dir.join(format!("{name}.cfg"));
@@ -722,6 +727,159 @@ impl Drop for Running {
             let _ = xl(&["destroy", &self.name]);
         }
     }
+}
+
+/// `xm` built with `--features failpoints` (run-tests ships it next to `xm`); see
+/// `xm/src/xen/failpoint.rs`: `FAILPOINTS=STEP=return` fails a step of a create,
+/// `STEP=return(hang)` stops there for a kill -9.
+pub const XM_FAILPOINTS: &str = "/xmlab/payload/bin/xm-failpoints";
+
+/// Is [`XM_FAILPOINTS`] there? (Panics naming what to do when not.)
+pub fn failpoints_available() -> bool {
+    if Path::new(XM_FAILPOINTS).exists() {
+        return true;
+    }
+    // run-tests builds it with the ordinary xm; only a lab run by hand may lack it.
+    panic!(
+        "{XM_FAILPOINTS} missing: tests/lab/run-tests ships it (cargo build -p xm --features failpoints)"
+    );
+}
+
+/// Everything a create may leave: domains and their xenstore directories, loop devices, vif
+/// interfaces, monitor processes, a bootloader's output directories, PCI claims.
+#[derive(Debug)]
+pub struct Leftovers {
+    store: BTreeSet<String>,
+    loops: String,
+    links: BTreeSet<String>,
+    monitors: Vec<(u32, u32)>,
+    bootloader_dirs: BTreeSet<String>,
+    pci_claims: BTreeSet<String>,
+}
+
+impl Leftovers {
+    pub fn now() -> Leftovers {
+        let links = run_ok("ip -o link show")
+            .lines()
+            .filter_map(|l| l.split(':').nth(1).map(|n| n.trim().to_string()))
+            .filter(|n| n.starts_with("vif"))
+            .collect();
+        let bootloader_dirs = fs::read_dir("/var/run/xen")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("xm-bootloader."))
+            .collect();
+        // libxl's (and xm's) record of which domain holds a PCI function.
+        let claims = run("xenstore-ls -f /libxl/pci");
+        let pci_claims = String::from_utf8_lossy(&claims.stdout)
+            .lines()
+            .filter(|l| l.contains("/domid = "))
+            .map(str::to_string)
+            .collect();
+        Leftovers {
+            store: store_snapshot(),
+            loops: run_ok("losetup -a | sort"),
+            links,
+            monitors: monitors(),
+            bootloader_dirs,
+            pci_claims,
+        }
+    }
+
+    /// Nothing here that `before` did not have. (Something of an earlier test may have gone
+    /// since: its domain was destroyed, and its monitor, backends and loop devices take a
+    /// moment to follow.)
+    pub fn adds_nothing_to(&self, before: &Leftovers) -> bool {
+        self.store.is_subset(&before.store)
+            && self
+                .loops
+                .lines()
+                .all(|l| before.loops.lines().any(|b| b == l))
+            && self.links.is_subset(&before.links)
+            && self.monitors.iter().all(|m| before.monitors.contains(m))
+            && self.bootloader_dirs.is_subset(&before.bootloader_dirs)
+            && self.pci_claims.is_subset(&before.pci_claims)
+    }
+}
+
+/// Waits for the leftovers to be as `before` (a destroyed domain's backends and hotplug
+/// scripts finish in the background), or panics naming the difference.
+pub fn wait_clean(before: &Leftovers, what: &str) {
+    let mut last = None;
+    let clean = (0..100).any(|_| {
+        let now = Leftovers::now();
+        if now.adds_nothing_to(before) {
+            return true;
+        }
+        last = Some(now);
+        std::thread::sleep(Duration::from_millis(200));
+        false
+    });
+    assert!(clean, "{what} left:\n{last:#?}\nbefore:\n{before:#?}");
+}
+
+/// The domids `xm list` shows, by its ID column.
+pub fn xm_list_ids() -> BTreeSet<u32> {
+    let out = xm(&["list"]);
+    assert!(
+        out.status.success(),
+        "xm list: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.get(40..46).and_then(|id| id.trim().parse().ok()))
+        .collect()
+}
+
+/// `xm create CFG` with failpoint `step` failing: asserts it exits 1 with an error naming the
+/// step, and returns that error line. (The caller checks what is left.)
+pub fn create_failing_at(step: &str, cfg: &Path) -> String {
+    let out = run(&format!(
+        "FAILPOINTS='{step}=return' {XM_FAILPOINTS} create {}",
+        cfg.display()
+    ));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{step}: {err}");
+    let line = err.lines().find(|l| l.starts_with("Error: ")).unwrap_or("");
+    assert!(
+        line.contains(step) && line.contains("injected failure"),
+        "{step}: the error names the step: {err}"
+    );
+    line.to_string()
+}
+
+/// `xm create CFG` stopped at failpoint `step` and killed with SIGKILL; then every domain
+/// `xm list` shows that `ids_before` did not have is destroyed with `xm destroy` (which must
+/// succeed). Returns those domids. (The caller checks what is left.)
+pub fn create_killed_at(step: &str, cfg: &Path, ids_before: &BTreeSet<u32>) -> Vec<u32> {
+    fs::create_dir_all("/tmp/xmlab").unwrap();
+    let err_file = format!("/tmp/xmlab/kill-{}.err", unique_name("k"));
+    let pid = run_ok(&format!(
+        "FAILPOINTS='{step}=return(hang)' {XM_FAILPOINTS} create -q {} >/dev/null 2>{err_file} & echo $!",
+        cfg.display()
+    ));
+    let pid = pid.trim();
+    wait_until(Duration::from_secs(120), &format!("{step} reached"), || {
+        fs::read_to_string(&err_file)
+            .ok()
+            .filter(|t| t.contains("hanging"))
+    });
+    run_ok(&format!("kill -9 {pid}"));
+    // Whatever is left shows in xm list, and xm destroy takes all of it away.
+    let left: Vec<u32> = xm_list_ids().difference(ids_before).copied().collect();
+    for id in &left {
+        let out = xm(&["destroy", &id.to_string()]);
+        assert!(
+            out.status.success(),
+            "{step}: destroy {id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    left
 }
 
 /// A running `xm` (e.g. `create -c`, `console`) with its output collected in the background:

@@ -11,10 +11,15 @@ use lab_tests::*;
 const EDU: &str = "0000:06:02.0";
 const BOOT: Duration = Duration::from_secs(180);
 
-/// Loads pcifront in the guest, waits for the device and prints its vendor and device ids.
+/// Loads pcifront in the guest, waits for the device and prints its vendor and device ids
+/// (config space, through pcifront and pciback), then the identification register at the
+/// start of its BAR 0 (memory the domain was granted, read through /dev/mem).
 const READ_IDS: &str = "modprobe xen-pcifront; d=/sys/bus/pci/devices/0000:06:02.0; \
     i=0; while [ ! -e $d/device ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done; \
-    cat $d/vendor $d/device";
+    cat $d/vendor $d/device; echo 1 > $d/enable; devmem $(cut -d' ' -f1 $d/resource | head -1) 32";
+/// What [`READ_IDS`] prints for QEMU's edu device (its BAR 0 starts with 0x010000ed:
+/// version 1.0, and 0xed).
+const EDU_IDS: &str = "0x1234\n0x11e8\n0x010000ED";
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -48,7 +53,7 @@ fn the_seeds_pci_line_gives_the_guest_the_device_and_destroy_frees_it() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     // The guest reads the device's ids from its config space, through pcifront.
     let done = running.wait_cmd(BOOT);
-    assert_eq!(done.text.trim(), "0x1234\n0x11e8", "{}", done.text);
+    assert_eq!(done.text.trim(), EDU_IDS, "{}", done.text);
     // Held: not assignable, listed for the domain, refused to a second domain.
     assert!(!edu_assignable());
     let list = text(&xm(&["pci-list", &name]).stdout);
@@ -106,7 +111,7 @@ fn pci_detach_and_attach_on_a_running_guest() {
     let cfg = g.write_config();
     assert!(xm(&["create", &cfg.to_string_lossy()]).status.success());
     let running = Running::adopt(&name);
-    assert_eq!(running.wait_cmd(BOOT).text.trim(), "0x1234\n0x11e8");
+    assert_eq!(running.wait_cmd(BOOT).text.trim(), EDU_IDS);
 
     let out = xm(&["pci-detach", &name, "06:02.0"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -122,4 +127,59 @@ fn pci_detach_and_attach_on_a_running_guest() {
     assert!(!edu_assignable());
     assert!(xm(&["destroy", &name]).status.success());
     running.wait_gone(Duration::from_secs(60));
+}
+
+/// A guest that passes the bootloader and every PCI step: pygrub on the lab's grub-legacy
+/// image (shared, so read-only) and the seed's pci line.
+fn pygrub_pci_guest(name: &str) -> std::path::PathBuf {
+    write_config_file(
+        name,
+        &format!(
+            "name = \"{name}\"\nmemory = 128\nbootloader = \"pygrub\"\n\
+             disk = [ 'file:{BOOT_GRUB1_IMAGE},xvda1,r' ]\nroot = \"/dev/xvda1 ro\"\n\
+             pci = ['06.02.0']\n"
+        ),
+    )
+}
+
+/// The failpoints (xm/src/xen/failpoint.rs) a create with a bootloader and a PCI function
+/// passes beyond those `xm_faults` covers, with the steps next to them.
+const PCI_STEPS: &[&str] = &[
+    "bootloader",
+    "xc_domain_create",
+    "xc_domain_set_memory_map",
+    "hotplug:vbd",
+    "pci",
+    "xc_domain_iomem_permission",
+    "xc_physdev_map_pirq",
+    "xc_assign_device",
+    "xc_domain_unpause",
+];
+
+#[test]
+fn a_pci_create_failing_or_killed_at_any_step_leaves_the_device_assignable() {
+    require_lab!();
+    assert!(in_pci_machine(), "run with tests/lab/run-tests --pci");
+    assert!(failpoints_available());
+    assert!(edu_assignable());
+    let before = Leftovers::now();
+    let ids_before = xm_list_ids();
+    for step in PCI_STEPS {
+        let name = unique_name("pflt");
+        let _guard = Running::adopt(&name);
+        let line = create_failing_at(step, &pygrub_pci_guest(&name));
+        wait_clean(&before, &format!("failing {step}"));
+        assert!(edu_assignable(), "after failing {step}");
+        note(&format!("{step}: {line}"));
+
+        let name = unique_name("pkil");
+        let _guard = Running::adopt(&name);
+        let left = create_killed_at(step, &pygrub_pci_guest(&name), &ids_before);
+        wait_clean(
+            &before,
+            &format!("killed at {step}, then xm destroy {left:?}"),
+        );
+        assert!(edu_assignable(), "after a kill at {step}");
+        note(&format!("{step}: killed, left domains {left:?}, destroyed"));
+    }
 }

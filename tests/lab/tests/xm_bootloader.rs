@@ -36,10 +36,8 @@ fn copy_of(image: &str, name: &str) -> String {
 }
 
 fn config(name: &str, lines: &str) -> String {
-    let path = format!("/tmp/xmlab/cfg/{name}.cfg");
-    std::fs::create_dir_all("/tmp/xmlab/cfg").unwrap();
-    std::fs::write(&path, format!("name = \"{name}\"\nmemory = 128\n{lines}")).unwrap();
-    path
+    let text = format!("name = \"{name}\"\nmemory = 128\n{lines}");
+    write_config_file(name, &text).display().to_string()
 }
 
 /// `extra` that runs `script` in the guest (the lab init's `xmtest.cmd`).

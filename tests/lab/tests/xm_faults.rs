@@ -3,14 +3,10 @@
 //! every step of a create passes a named failpoint (src/xen/failpoint.rs), and
 //! `FAILPOINTS=STEP=return` fails it, `STEP=return(hang)` stops there for a kill -9.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::time::Duration;
 
 use lab_tests::*;
-
-const XM_FP: &str = "/xmlab/payload/bin/xm-failpoints";
 
 /// Every failpoint a create with a ramdisk, cpu weight and pinning, a disk and a vif passes,
 /// in order. A name here that the code does not have would let the create succeed, which the
@@ -48,55 +44,6 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn fp_available() -> bool {
-    if Path::new(XM_FP).exists() {
-        return true;
-    }
-    // run-tests builds it with the ordinary xm; only a lab run by hand may lack it.
-    panic!(
-        "{XM_FP} missing: tests/lab/run-tests ships it (cargo build -p xm --features failpoints)"
-    );
-}
-
-/// Everything a create may leave: domains and their xenstore directories, loop devices, vif
-/// interfaces, monitor processes.
-#[derive(Debug)]
-struct Leftovers {
-    store: BTreeSet<String>,
-    loops: String,
-    links: BTreeSet<String>,
-    monitors: Vec<(u32, u32)>,
-}
-
-impl Leftovers {
-    /// Nothing here that `before` did not have. (Something of an earlier test may have gone
-    /// since: its domain was destroyed, and its monitor, backends and loop devices take a
-    /// moment to follow.)
-    fn adds_nothing_to(&self, before: &Leftovers) -> bool {
-        self.store.is_subset(&before.store)
-            && self
-                .loops
-                .lines()
-                .all(|l| before.loops.lines().any(|b| b == l))
-            && self.links.is_subset(&before.links)
-            && self.monitors.iter().all(|m| before.monitors.contains(m))
-    }
-}
-
-fn leftovers() -> Leftovers {
-    let links = run_ok("ip -o link show")
-        .lines()
-        .filter_map(|l| l.split(':').nth(1).map(|n| n.trim().to_string()))
-        .filter(|n| n.starts_with("vif"))
-        .collect();
-    Leftovers {
-        store: store_snapshot(),
-        loops: run_ok("losetup -a | sort"),
-        links,
-        monitors: monitors(),
-    }
-}
-
 /// A guest that passes every step: kernel and ramdisk, 2 vcpus pinned, a weight, a disk, a vif.
 fn faulty_guest(name: &str, disk: &Path) -> PathBuf {
     Guest::new(name)
@@ -108,91 +55,33 @@ fn faulty_guest(name: &str, disk: &Path) -> PathBuf {
         .write_config()
 }
 
-/// Waits for the leftovers to be as `before` (a destroyed domain's backends and hotplug
-/// scripts finish in the background), or panics naming the difference.
-fn wait_clean(before: &Leftovers, what: &str) {
-    let mut last = None;
-    let clean = (0..100).any(|_| {
-        let now = leftovers();
-        if now.adds_nothing_to(before) {
-            return true;
-        }
-        last = Some(now);
-        std::thread::sleep(Duration::from_millis(200));
-        false
-    });
-    assert!(clean, "{what} left:\n{last:#?}\nbefore:\n{before:#?}");
-}
-
 #[test]
 fn a_create_failing_at_any_step_leaves_nothing() {
     require_lab!();
-    assert!(fp_available());
+    assert!(failpoints_available());
     let disk = scratch_disk(&unique_name("fdisk"), 16);
-    let before = leftovers();
+    let before = Leftovers::now();
     for step in STEPS {
         let name = unique_name("flt");
         let cfg = faulty_guest(&name, &disk);
-        let out = run(&format!(
-            "FAILPOINTS='{step}=return' {XM_FP} create {}",
-            cfg.display()
-        ));
         let _guard = Running::adopt(&name);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{step}: {err}");
-        let line = err.lines().find(|l| l.starts_with("Error: ")).unwrap_or("");
-        assert!(
-            line.contains(step) && line.contains("injected failure"),
-            "{step}: the error names the step: {err}"
-        );
+        let line = create_failing_at(step, &cfg);
         wait_clean(&before, &format!("failing {step}"));
         note(&format!("{step}: {line}"));
     }
 }
 
-/// The domids `xm list` shows, by its ID column.
-fn xm_list_ids() -> BTreeSet<u32> {
-    let out = xm(&["list"]);
-    assert!(out.status.success(), "xm list: {}", stderr(&out));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.get(40..46).and_then(|id| id.trim().parse().ok()))
-        .collect()
-}
-
 #[test]
 fn a_create_killed_at_any_step_is_shown_and_destroyed() {
     require_lab!();
-    assert!(fp_available());
+    assert!(failpoints_available());
     let disk = scratch_disk(&unique_name("kdisk"), 16);
-    let before = leftovers();
+    let before = Leftovers::now();
     let ids_before = xm_list_ids();
     for step in STEPS {
         let name = unique_name("kil");
         let cfg = faulty_guest(&name, &disk);
-        let err_file = format!("/tmp/xmlab/kill-{name}.err");
-        let pid = run_ok(&format!(
-            "FAILPOINTS='{step}=return(hang)' {XM_FP} create -q {} >/dev/null 2>{err_file} & echo $!",
-            cfg.display()
-        ));
-        let pid = pid.trim();
-        wait_until(Duration::from_secs(60), &format!("{step} reached"), || {
-            std::fs::read_to_string(&err_file)
-                .ok()
-                .filter(|t| t.contains("hanging"))
-        });
-        run_ok(&format!("kill -9 {pid}"));
-        // Whatever is left shows in xm list, and xm destroy takes all of it away.
-        let left: Vec<u32> = xm_list_ids().difference(&ids_before).copied().collect();
-        for id in &left {
-            let out = xm(&["destroy", &id.to_string()]);
-            assert!(
-                out.status.success(),
-                "{step}: destroy {id}: {}",
-                stderr(&out)
-            );
-        }
+        let left = create_killed_at(step, &cfg, &ids_before);
         wait_clean(
             &before,
             &format!("killed at {step}, then xm destroy {left:?}"),
@@ -252,7 +141,7 @@ fn a_hotplug_script_that_never_finishes_is_killed_and_the_create_undone() {
     std::fs::create_dir_all("/tmp/xmlab").unwrap();
     std::fs::write(script, "#!/bin/sh\nsleep 86399\n").unwrap();
     run_ok(&format!("chmod 755 {script}"));
-    let before = leftovers();
+    let before = Leftovers::now();
     let name = unique_name("hng");
     let cfg = Guest::new(&name)
         .vif_spec(&format!("bridge={BRIDGE},script={script}"))
@@ -287,7 +176,7 @@ fn a_xenstored_that_does_not_answer_is_named_after_a_bounded_wait() {
     require_lab!();
     let name = unique_name("xsd");
     let cfg = pvgrub_config(&name);
-    let before = leftovers();
+    let before = Leftovers::now();
     let pid = run_ok("pidof xenstored").trim().to_string();
     assert!(!pid.is_empty());
     // Both commands at once while xenstored is stopped, then it goes on.
@@ -321,11 +210,13 @@ fn a_xenstored_that_does_not_answer_is_named_after_a_bounded_wait() {
 #[test]
 fn another_hypervisor_release_is_refused_in_one_line_before_anything() {
     require_lab!();
-    assert!(fp_available());
-    let before = leftovers();
+    assert!(failpoints_available());
+    let before = Leftovers::now();
     let cfg = pvgrub_config(&unique_name("rel"));
     for args in ["list", "info", &format!("create -p {}", cfg.display())] {
-        let out = run(&format!("FAILPOINTS='xen_release=return' {XM_FP} {args}"));
+        let out = run(&format!(
+            "FAILPOINTS='xen_release=return' {XM_FAILPOINTS} {args}"
+        ));
         assert_eq!(out.status.code(), Some(1), "{args}");
         assert_eq!(
             stderr(&out),
@@ -340,7 +231,7 @@ fn another_hypervisor_release_is_refused_in_one_line_before_anything() {
             "{args}: {stdout}"
         );
     }
-    let now = leftovers();
+    let now = Leftovers::now();
     assert!(
         now.adds_nothing_to(&before),
         "{now:#?}\nbefore:\n{before:#?}"
@@ -352,7 +243,7 @@ fn another_hypervisor_release_is_refused_in_one_line_before_anything() {
 #[test]
 fn create_c_without_xenconsoled_names_it_and_leaves_nothing() {
     require_lab!();
-    let before = leftovers();
+    let before = Leftovers::now();
     let name = unique_name("xcd");
     let cfg = pvgrub_config(&name);
     let pid = run_ok("pidof xenconsoled").trim().to_string();

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! `FILE` then holds `kernel PATH\0ramdisk PATH\0args TEXT\0\0`. The files it names are in
-//! `DIR` ([`Booted`] removes them, and the directory, once the domain is built). The config's
+//! `DIR`; xm opens them and removes `DIR` at once, and the builder reads them through
+//! `/proc/self/fd`, so a create killed after the bootloader leaves no files behind (only one
+//! killed while the bootloader runs can leave `DIR`; the next create or destroy removes it). The config's
 //! `root=`/`extra` go in as `--args`; pygrub appends them to the menu entry's arguments, as
 //! xend's did. Without a terminal to show its menu on, the bootloader runs with `-q` and a
 //! bound on its time; with `xm create -c` on a terminal it runs on that terminal, menu and all.
@@ -48,13 +50,32 @@ pub struct Bootloader {
     pub ramdisk: Option<String>,
 }
 
-/// What the bootloader chose, in files of dom0 that exist until this is dropped.
+/// What the bootloader chose: `kernel` and `ramdisk` are `/proc/self/fd/N` paths of files
+/// this holds open (their directory is gone), readable until this is dropped.
 #[derive(Debug)]
 pub struct Booted {
     pub kernel: PathBuf,
     pub ramdisk: Option<PathBuf>,
     pub cmdline: String,
+    /// The files the bootloader wrote (removed now), for the record and for messages.
+    pub kernel_written: PathBuf,
+    pub ramdisk_written: Option<PathBuf>,
     dir: PathBuf,
+    open: Vec<std::fs::File>,
+}
+
+impl Booted {
+    /// Opens `path` and keeps it open; the `/proc/self/fd` path that reads it.
+    fn hold(&mut self, path: &Path) -> Result<PathBuf, ControlError> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::File::open(path).map_err(|e| ControlError::File {
+            path: path.display().to_string(),
+            message: format!("the bootloader's output: {e}"),
+        })?;
+        let fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        self.open.push(file);
+        Ok(fd)
+    }
 }
 
 impl Drop for Booted {
@@ -139,7 +160,10 @@ impl Bootloader {
             kernel: PathBuf::new(),
             ramdisk: None,
             cmdline: String::new(),
+            kernel_written: PathBuf::new(),
+            ramdisk_written: None,
             dir,
+            open: Vec::new(),
         };
         let output = booted.dir.join("output");
         std::fs::write(&output, b"").map_err(|e| ControlError::File {
@@ -189,9 +213,16 @@ impl Bootloader {
                 )));
             }
         }
-        booted.kernel = chosen.kernel;
-        booted.ramdisk = chosen.ramdisk;
+        booted.kernel = booted.hold(&chosen.kernel)?;
+        booted.ramdisk = match &chosen.ramdisk {
+            Some(r) => Some(booted.hold(r)?),
+            None => None,
+        };
         booted.cmdline = chosen.args;
+        booted.kernel_written = chosen.kernel;
+        booted.ramdisk_written = chosen.ramdisk;
+        // Nothing of the bootloader's stays on disk from here on, however xm ends.
+        let _ = std::fs::remove_dir_all(&booted.dir);
         Ok(booted)
     }
 
@@ -233,8 +264,9 @@ fn timeout() -> Duration {
 }
 
 /// Removes output directories of earlier xm processes that are gone (killed while their
-/// bootloader ran), so none piles up.
-fn sweep_stale_dirs() {
+/// bootloader ran, or before the build that ends their use), so none piles up. Every create
+/// with a bootloader and every destroy calls it.
+pub fn sweep_stale_dirs() {
     let Ok(entries) = std::fs::read_dir(RUN_DIR) else {
         return;
     };

@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::bootloader::Bootloader;
 use super::device::{self, Device};
 use super::domain::uuid_string;
+use super::e820;
 use super::error::ControlError;
 use super::failpoint::hit;
 use super::host::Host;
@@ -123,7 +124,8 @@ pub fn create(
     pci::check(&host.xs, &physinfo, &plan.pci)?;
     trace.step("checks (files, memory, pci)");
     // The bootloader runs before the domain exists, so its failure leaves nothing to undo;
-    // the files it extracts live until `booted` is dropped, right after the build.
+    // the files it extracts are held open (and readable) until `booted` is dropped, right
+    // after the build.
     let booted = match &plan.bootloader {
         Some(loader) => {
             hit("bootloader")?;
@@ -133,9 +135,23 @@ pub fn create(
         }
         None => None,
     };
-    let (kernel, ramdisk, cmdline) = match (&booted, &plan.kernel) {
-        (Some(b), _) => (b.kernel.clone(), b.ramdisk.clone(), b.cmdline.clone()),
-        (None, Some(k)) => (k.clone(), plan.ramdisk.clone(), plan.cmdline.clone()),
+    // What the builder reads, and (as xend recorded it) the file's name: for a bootloader's
+    // kernel, the file it wrote, which is gone by now (xm holds it open).
+    let (kernel, ramdisk, cmdline, kernel_name, ramdisk_name) = match (&booted, &plan.kernel) {
+        (Some(b), _) => (
+            b.kernel.clone(),
+            b.ramdisk.clone(),
+            b.cmdline.clone(),
+            b.kernel_written.clone(),
+            b.ramdisk_written.clone(),
+        ),
+        (None, Some(k)) => (
+            k.clone(),
+            plan.ramdisk.clone(),
+            plan.cmdline.clone(),
+            k.clone(),
+            plan.ramdisk.clone(),
+        ),
         (None, None) => {
             return Err(ControlError::Unsupported(
                 "no kernel and no bootloader".into(),
@@ -173,6 +189,23 @@ pub fn create(
     let console_port = host.xc.evtchn_alloc_unbound(domid, console_domid)?;
     hit("xc_domain_set_memmap_limit")?;
     host.xc.domain_set_memmap_limit(domid, max_kib)?;
+    if !plan.pci.is_empty() {
+        // As xl does for a PV guest with PCI functions (`e820_host`): a memory map shaped
+        // like the host's, so that the guest can claim the functions' BARs.
+        let map = e820::guest_map(
+            &host.xc.machine_memory_map()?,
+            target_kib,
+            max_kib - target_kib,
+        );
+        if map.len() > e820::MAX_REGIONS {
+            return Err(ControlError::Pci(format!(
+                "the host's memory map has too many regions for a guest's ({} of at most {})",
+                map.len(),
+                e820::MAX_REGIONS
+            )));
+        }
+        host.xc.domain_set_memory_map(domid, &map)?;
+    }
     hit("xc_domain_set_tsc_info")?;
     host.xc.domain_set_tsc_default(domid)?;
 
@@ -230,7 +263,7 @@ pub fn create(
         )
         .map_err(|e| match e.call {
             "xc_dom_kernel_file" | "xc_dom_parse_image" => ControlError::File {
-                path: kernel.display().to_string(),
+                path: kernel_name.display().to_string(),
                 message: format!("not a kernel libxenguest can boot as a PV guest ({e})"),
             },
             _ => ControlError::Xc(e),
@@ -250,13 +283,11 @@ pub fn create(
         }
     }
 
-    // As xend recorded them: for a bootloader's kernel, the (now removed) file it was
-    // copied to.
-    let ramdisk = ramdisk
+    let ramdisk = ramdisk_name
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    let kernel_text = kernel.display().to_string();
+    let kernel_text = kernel_name.display().to_string();
     let mut post = layout::build_post(
         &paths,
         &BuildPost {

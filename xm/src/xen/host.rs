@@ -6,6 +6,7 @@ use std::path::Path;
 
 use xenstore::{Change, Transaction, Xs};
 
+use super::bootloader;
 use super::device;
 use super::domain::{self, DomainSummary};
 use super::error::ControlError;
@@ -197,6 +198,8 @@ impl Host {
         // Xen took any passed-through PCI function back with the domain; pciback lets go as
         // its backend directory goes: the functions are free for the next domain.
         pci::release(&self.xs, domid);
+        // A create killed between its bootloader and its build left the kernel it extracted.
+        bootloader::sweep_stale_dirs();
         Ok(())
     }
 

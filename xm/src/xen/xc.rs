@@ -10,6 +10,8 @@ use std::ptr;
 
 use xenctrl_sys as sys;
 
+use super::e820::{self, Region};
+
 /// A Xen domain id.
 pub type DomId = u32;
 
@@ -305,6 +307,42 @@ impl Xc {
         // SAFETY: self.xch is a live handle; the arguments are plain integers.
         let rc = unsafe { sys::xc_domain_set_memmap_limit(self.xch, domid, limit_kib) };
         check("xc_domain_set_memmap_limit", rc)
+    }
+
+    /// Wraps `xc_get_machine_memory_map`: the host's memory map as Xen keeps it.
+    pub fn machine_memory_map(&self) -> Result<Vec<Region>, XcError> {
+        let mut raw = vec![sys::e820entry::default(); e820::MAX_REGIONS];
+        // SAFETY: raw is a live buffer of MAX_REGIONS entries, the count passed.
+        let n =
+            unsafe { sys::xc_get_machine_memory_map(self.xch, raw.as_mut_ptr(), raw.len() as u32) };
+        check("xc_get_machine_memory_map", n)?;
+        raw.truncate(n as usize);
+        Ok(raw
+            .iter()
+            .map(|e| Region {
+                addr: e.addr,
+                size: e.size,
+                kind: e.type_,
+            })
+            .collect())
+    }
+
+    /// Wraps `xc_domain_set_memory_map`: the PV guest's memory map.
+    pub fn domain_set_memory_map(&self, domid: DomId, map: &[Region]) -> Result<(), XcError> {
+        inject("xc_domain_set_memory_map")?;
+        let mut raw: Vec<sys::e820entry> = map
+            .iter()
+            .map(|r| sys::e820entry {
+                addr: r.addr,
+                size: r.size,
+                type_: r.kind,
+            })
+            .collect();
+        // SAFETY: raw is a live buffer of raw.len() entries, the count passed.
+        let rc = unsafe {
+            sys::xc_domain_set_memory_map(self.xch, domid, raw.as_mut_ptr(), raw.len() as u32)
+        };
+        check("xc_domain_set_memory_map", rc)
     }
 
     /// Wraps `xc_domain_set_tsc_info` with the default TSC mode.
