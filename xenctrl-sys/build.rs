@@ -22,6 +22,7 @@ const FUNCTIONS: &[&str] = &[
     "xc_evtchn_alloc_unbound",
     "xc_vcpu_setaffinity",
     "xc_vcpu_getinfo",
+    "xc_vcpu_getaffinity",
     "xc_sched_credit_domain_set",
     "xc_sched_credit_domain_get",
     "xc_sched_credit2_domain_set",

@@ -42,6 +42,27 @@ enum Command {
     Domname(DomainArg),
     /// Get information about Xen host.
     Info,
+    /// Set the current memory usage for a domain.
+    #[command(name = "mem-set")]
+    MemSet(cmd::memory::MemArgs),
+    /// Set the maximum amount reservation for a domain.
+    #[command(name = "mem-max")]
+    MemMax(cmd::memory::MemArgs),
+    /// Set the number of active VCPUs for allowed for the domain.
+    #[command(name = "vcpu-set")]
+    VcpuSet(cmd::vcpu::SetArgs),
+    /// List the VCPUs for all/some domains.
+    #[command(name = "vcpu-list")]
+    VcpuList(cmd::vcpu::ListArgs),
+    /// Set which CPUs a VCPU can use.
+    #[command(name = "vcpu-pin")]
+    VcpuPin(cmd::vcpu::PinArgs),
+    /// Print uptime for all/some domains.
+    Uptime(cmd::domain::UptimeArgs),
+    /// Rename a domain.
+    Rename(cmd::domain::RenameArgs),
+    /// Send a sysrq to a domain.
+    Sysrq(cmd::domain::SysrqArgs),
     /// List all the assignable PCI devices.
     #[command(name = "pci-list-assignable-devices")]
     PciListAssignableDevices,
@@ -122,6 +143,14 @@ fn main() -> ExitCode {
         Command::Domid(d) => cmd::domain::domid(&d.domain).map_err(Into::into),
         Command::Domname(d) => cmd::domain::domname(&d.domain).map_err(Into::into),
         Command::Info => cmd::info::run().map_err(Into::into),
+        Command::MemSet(a) => cmd::memory::set(a).map_err(Into::into),
+        Command::MemMax(a) => cmd::memory::max(a).map_err(Into::into),
+        Command::VcpuSet(a) => cmd::vcpu::set(a).map_err(Into::into),
+        Command::VcpuList(a) => cmd::vcpu::list(a).map_err(Into::into),
+        Command::VcpuPin(a) => cmd::vcpu::pin(a).map_err(Into::into),
+        Command::Uptime(a) => cmd::domain::uptime(a).map_err(Into::into),
+        Command::Rename(a) => cmd::domain::rename(a).map_err(Into::into),
+        Command::Sysrq(a) => cmd::domain::sysrq(a).map_err(Into::into),
         Command::PciListAssignableDevices => cmd::pci::list_assignable().map_err(Into::into),
         Command::PciList(d) => cmd::pci::list(&d.domain).map_err(Into::into),
         Command::PciAttach(a) => cmd::pci::attach(a).map_err(Into::into),

@@ -5,5 +5,7 @@ pub mod create;
 pub mod domain;
 pub mod info;
 pub mod list;
+pub mod memory;
 pub mod pci;
 pub mod shutdown;
+pub mod vcpu;

@@ -16,6 +16,7 @@ use super::error::ControlError;
 use super::failpoint::hit;
 use super::host::Host;
 use super::layout::{self, BuildPost, DomainPaths};
+use super::memory::MAXMEM_SLACK_KIB;
 use super::pci::{self, PciFunction};
 use super::sched;
 use super::storelock::StoreLock;
@@ -27,9 +28,6 @@ use xenstore::Change;
 /// xm's own creates take turns, see [`StoreLock`], but xl's do not): enough for dozens of
 /// creates at once, and still bounded.
 const NAME_CLAIM_ATTEMPTS: u32 = 256;
-
-/// Extra KiB libxl adds to a PV domain's max memory (`LIBXL_MAXMEM_CONSTANT`).
-const MAXMEM_SLACK_KIB: u64 = 1024;
 
 /// What to build: the control layer's view of a config (see `DomainPlan::from_config`).
 /// Stored as JSON at `/libxl/<domid>/xm-plan` (dom0-only) for the domain's monitor, which
@@ -387,6 +385,24 @@ impl StepTimer {
 /// Where a domain's [`DomainPlan`] is kept while it lives (dom0-only; removed with `/libxl/N`).
 pub fn plan_path(domid: DomId) -> String {
     format!("/libxl/{domid}/xm-plan")
+}
+
+/// Inside `tx`: changes the plan a live domain was built from (kept for its restarts), if
+/// xm built it; a domain without one is left as it is.
+pub fn update_plan_in(
+    tx: &xenstore::Transaction<'_>,
+    domid: DomId,
+    change: impl FnOnce(&mut DomainPlan),
+) -> xenstore::Result<()> {
+    let Some(json) = tx.try_read(&plan_path(domid))? else {
+        return Ok(());
+    };
+    let Ok(mut plan) = serde_json::from_slice::<DomainPlan>(&json) else {
+        return Ok(());
+    };
+    change(&mut plan);
+    let json = serde_json::to_string(&plan).unwrap_or_default();
+    tx.write(&plan_path(domid), json)
 }
 
 /// The plan a live domain was built from, if xm built it.

@@ -75,6 +75,38 @@ pub fn summarize(
     }
 }
 
+/// xm's `uptime` header.
+pub fn uptime_header() -> String {
+    format!("{:<33} {:>4} {} ", "Name", "ID", "Uptime")
+}
+
+/// An uptime as xm wrote it: `[N day(s), ]H:MM` and, unless `short`, `:SS` (rounded to the
+/// second).
+pub fn uptime_text(seconds: f64, short: bool) -> String {
+    let mut s = seconds.round().max(0.0) as u64;
+    let days = s / 86400;
+    s %= 86400;
+    let (hours, minutes, secs) = (s / 3600, s % 3600 / 60, s % 60);
+    let mut text = String::new();
+    if days > 0 {
+        text.push_str(&format!("{days} day{}, ", if days > 1 { "s" } else { "" }));
+    }
+    text.push_str(&format!("{hours:2}:{minutes:02}"));
+    if !short {
+        text.push_str(&format!(":{secs:02}"));
+    }
+    text
+}
+
+/// xm's `uptime` line; with `short` (`-s`), ` HH:MM:SS up UPTIME, NAME (ID)` with `now` the
+/// local time of day.
+pub fn uptime_row(name: &str, domid: DomId, seconds: f64, short: Option<&str>) -> String {
+    match short {
+        Some(now) => format!(" {now} up {}, {name} ({domid})", uptime_text(seconds, true)),
+        None => format!("{name:<32} {domid:>5} {}", uptime_text(seconds, false)),
+    }
+}
+
 /// xm's header line for `xm list`.
 pub fn list_header() -> String {
     format!(
@@ -224,5 +256,26 @@ mod tests {
             0x92, 0x97,
         ];
         assert_eq!(uuid_string(&u), "d9a1b362-c834-67ab-4e9d-d4b706699297");
+    }
+
+    #[test]
+    fn uptimes_are_xm_41s_layout() {
+        assert_eq!(
+            uptime_header(),
+            "Name                                ID Uptime "
+        );
+        assert_eq!(
+            uptime_row("ce", 3, 3725.4, None),
+            "ce                                   3  1:02:05"
+        );
+        assert_eq!(
+            uptime_row("Domain-0", 0, 2.0 * 86400.0 + 59.6, None),
+            "Domain-0                             0 2 days,  0:01:00"
+        );
+        assert_eq!(uptime_text(86400.0 + 7200.0, false), "1 day,  2:00:00");
+        assert_eq!(
+            uptime_row("se", 12, 600.0, Some("10:11:12")),
+            " 10:11:12 up  0:10, se (12)"
+        );
     }
 }

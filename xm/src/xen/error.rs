@@ -21,6 +21,9 @@ pub enum ControlError {
     NotEnoughMemory { need_mib: u64, free_mib: u64 },
     /// The config asks for something the control layer cannot do.
     Unsupported(String),
+    /// A value out of range for the domain (a memory target above its maximum, more vcpus
+    /// than it has, ...), refused before anything changed.
+    Invalid(String),
     /// A file the domain needs is missing or unreadable.
     File { path: String, message: String },
     /// The bootloader (pygrub) is missing, failed or chose nothing; its own words included.
@@ -50,7 +53,7 @@ impl fmt::Display for ControlError {
                 f,
                 "Not enough free memory: the domain needs {need_mib} MiB, the host has {free_mib} MiB free"
             ),
-            ControlError::Unsupported(m) => f.write_str(m),
+            ControlError::Unsupported(m) | ControlError::Invalid(m) => f.write_str(m),
             ControlError::File { path, message } => write!(f, "{path}: {message}"),
             ControlError::Bootloader(m) | ControlError::Pci(m) => f.write_str(m),
             ControlError::Injected(e) => write!(f, "{e}"),

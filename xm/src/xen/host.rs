@@ -203,6 +203,58 @@ impl Host {
         Ok(())
     }
 
+    /// `xm rename`: the domain's new name, checked and written in one transaction (as a
+    /// create claims one), in its home, its `/vm` directory and its kept plan, so a restart
+    /// keeps it.
+    pub fn rename(&self, domid: DomId, new: &str) -> Result<(), ControlError> {
+        if let Err(p) = domcfg::config::check_name(new) {
+            return Err(ControlError::Invalid(p.message(new, "")));
+        }
+        let home = format!("/local/domain/{domid}");
+        let owner = self.xs.transaction(|tx| {
+            if let Some(owner) = self.name_owner(tx, new, domid)? {
+                return Ok(Some(owner));
+            }
+            tx.write(&format!("{home}/name"), new)?;
+            if let Some(vm) = tx.try_read(&format!("{home}/vm"))? {
+                let vm = String::from_utf8_lossy(&vm);
+                if vm.starts_with("/vm/") {
+                    tx.write(&format!("{vm}/name"), new)?;
+                }
+            }
+            super::create::update_plan_in(tx, domid, |p| p.name = new.to_string())?;
+            Ok(None)
+        })?;
+        match owner {
+            Some(owner) => Err(ControlError::NameInUse {
+                name: new.to_string(),
+                domid: owner,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Seconds since the domain was started (xm's `up_time`): from its `/vm/UUID/start_time`
+    /// (written by xm and libxl), dom0's from `/proc/uptime`; `None` where neither is known.
+    pub fn uptime(&self, domid: DomId) -> Option<f64> {
+        if domid == 0 {
+            let text = std::fs::read_to_string("/proc/uptime").ok()?;
+            return text.split_whitespace().next()?.parse().ok();
+        }
+        let vm = self
+            .xs
+            .try_read(&format!("/local/domain/{domid}/vm"))
+            .ok()??;
+        let vm = String::from_utf8_lossy(&vm);
+        let start = self.xs.try_read(&format!("{vm}/start_time")).ok()??;
+        let start: f64 = String::from_utf8_lossy(&start).trim().parse().ok()?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs_f64();
+        Some((now - start).max(0.0))
+    }
+
     /// Removes what a domain had in xenstore: its home, `/vm/UUID`, libxl's record and the
     /// backend directories dom0 holds for it. Missing nodes are not an error.
     pub fn remove_nodes(&self, domid: DomId, vm_path: Option<&[u8]>) {

@@ -64,6 +64,36 @@ pub fn request(host: &Host, domid: DomId, req: Request) -> Result<(), ControlErr
     })
 }
 
+/// `xm sysrq`: the magic SysRq key `key` for the guest, written where its PV `manage` driver
+/// watches (`control/sysrq`), only into a domain that has the node.
+pub fn sysrq(host: &Host, domid: DomId, key: &str) -> Result<(), ControlError> {
+    let mut chars = key.chars();
+    let (Some(c), None) = (chars.next(), chars.next()) else {
+        return Err(ControlError::Invalid(format!(
+            "a sysrq is one letter, not '{key}'"
+        )));
+    };
+    if !c.is_ascii_graphic() {
+        return Err(ControlError::Invalid(format!(
+            "a sysrq is one letter, not '{key}'"
+        )));
+    }
+    let node = format!("/local/domain/{domid}/control/sysrq");
+    let has = host.xs.transaction(|tx| {
+        if tx.try_read(&node)?.is_none() {
+            return Ok(false);
+        }
+        tx.write(&node, c.to_string())?;
+        Ok(true)
+    })?;
+    has.then_some(()).ok_or_else(|| {
+        ControlError::Unsupported(format!(
+            "Domain {domid} has no control/sysrq node (dom0 and domains xm or xl did not \
+             build take no sysrq this way)"
+        ))
+    })
+}
+
 /// How often `-w` looks whether a dying domain has gone.
 const DYING_POLL: Duration = Duration::from_millis(10);
 

@@ -15,10 +15,12 @@ pub mod host;
 pub mod info;
 pub mod layout;
 pub mod lifecycle;
+pub mod memory;
 pub mod pci;
 pub mod plan;
 pub mod sched;
 pub mod storelock;
+pub mod vcpu;
 pub mod watch;
 pub mod xc;
 

@@ -57,6 +57,19 @@ fn check(call: &'static str, rc: i32) -> Result<(), XcError> {
     }
 }
 
+/// One vcpu as `xc_vcpu_getinfo` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VcpuInfo {
+    pub number: u32,
+    pub online: bool,
+    pub blocked: bool,
+    pub running: bool,
+    /// Nanoseconds of CPU time used.
+    pub cpu_time: u64,
+    /// The physical cpu it runs (or last ran) on.
+    pub cpu: u32,
+}
+
 /// What `xc_domain_create` needs for a PV guest.
 #[derive(Debug, Clone)]
 pub struct CreateDomain {
@@ -445,6 +458,46 @@ impl Xc {
             )
         };
         check("xc_vcpu_setaffinity", rc)
+    }
+
+    /// Wraps `xc_vcpu_getinfo` for one vcpu.
+    pub fn vcpu_info(&self, domid: DomId, vcpu: u32) -> Result<VcpuInfo, XcError> {
+        let mut raw = sys::xc_vcpuinfo_t::default();
+        // SAFETY: raw is a live, writable local.
+        let rc = unsafe { sys::xc_vcpu_getinfo(self.xch, domid, vcpu, &mut raw) };
+        check("xc_vcpu_getinfo", rc)?;
+        Ok(VcpuInfo {
+            number: vcpu,
+            online: raw.online != 0,
+            blocked: raw.blocked != 0,
+            running: raw.running != 0,
+            cpu_time: raw.cpu_time,
+            cpu: raw.cpu,
+        })
+    }
+
+    /// Wraps `xc_vcpu_getaffinity`: the physical cpus one vcpu may run on (hard affinity).
+    pub fn vcpu_hard_affinity(&self, domid: DomId, vcpu: u32) -> Result<Vec<u32>, XcError> {
+        // SAFETY: self.xch is a live handle.
+        let max_cpus = unsafe { sys::xc_get_max_cpus(self.xch) };
+        check("xc_get_max_cpus", max_cpus)?;
+        let mut map = vec![0u8; (max_cpus as usize).div_ceil(8)];
+        // XEN_VCPUAFFINITY_HARD = 1; the soft map is not asked for (NULL).
+        // SAFETY: map is a writable buffer of ceil(max_cpus/8) bytes, as the call requires.
+        let rc = unsafe {
+            sys::xc_vcpu_getaffinity(
+                self.xch,
+                domid,
+                vcpu as i32,
+                map.as_mut_ptr(),
+                ptr::null_mut(),
+                1,
+            )
+        };
+        check("xc_vcpu_getaffinity", rc)?;
+        Ok((0..max_cpus as u32)
+            .filter(|&c| map[c as usize / 8] & (1 << (c % 8)) != 0)
+            .collect())
     }
 
     /// Wraps `xc_assign_device`: the PCI function `sbdf` (`seg<<16 | bus<<8 | devfn`) into
