@@ -23,6 +23,8 @@ const FUNCTIONS: &[&str] = &[
     "xc_vcpu_setaffinity",
     "xc_vcpu_getinfo",
     "xc_vcpu_getaffinity",
+    "xc_readconsolering",
+    "xc_send_debug_keys",
     "xc_sched_credit_domain_set",
     "xc_sched_credit_domain_get",
     "xc_sched_credit2_domain_set",

@@ -59,6 +59,24 @@ enum Command {
     VcpuPin(cmd::vcpu::PinArgs),
     /// Print uptime for all/some domains.
     Uptime(cmd::domain::UptimeArgs),
+    /// Reset a domain.
+    Reset(DomainArg),
+    /// Get/set credit scheduler parameters.
+    #[command(name = "sched-credit")]
+    SchedCredit(cmd::sched::CreditArgs),
+    /// Get/set credit2 scheduler parameters.
+    #[command(name = "sched-credit2")]
+    SchedCredit2(cmd::sched::Credit2Args),
+    /// Read and/or clear Xen's message buffer.
+    Dmesg(cmd::hyp::DmesgArgs),
+    /// Send debug keys to Xen.
+    #[command(name = "debug-keys")]
+    DebugKeys {
+        #[arg(value_name = "Keys")]
+        keys: String,
+    },
+    /// Monitor a host and the domains in real time.
+    Top,
     /// Rename a domain.
     Rename(cmd::domain::RenameArgs),
     /// Send a sysrq to a domain.
@@ -149,6 +167,12 @@ fn main() -> ExitCode {
         Command::VcpuList(a) => cmd::vcpu::list(a).map_err(Into::into),
         Command::VcpuPin(a) => cmd::vcpu::pin(a).map_err(Into::into),
         Command::Uptime(a) => cmd::domain::uptime(a).map_err(Into::into),
+        Command::Reset(d) => cmd::domain::reset(&d.domain).map_err(Into::into),
+        Command::SchedCredit(a) => cmd::sched::credit(a).map_err(Into::into),
+        Command::SchedCredit2(a) => cmd::sched::credit2(a).map_err(Into::into),
+        Command::Dmesg(a) => cmd::hyp::dmesg(a).map_err(Into::into),
+        Command::DebugKeys { keys } => cmd::hyp::debug_keys(keys).map_err(Into::into),
+        Command::Top => cmd::hyp::top().map_err(Into::into),
         Command::Rename(a) => cmd::domain::rename(a).map_err(Into::into),
         Command::Sysrq(a) => cmd::domain::sysrq(a).map_err(Into::into),
         Command::PciListAssignableDevices => cmd::pci::list_assignable().map_err(Into::into),

@@ -245,3 +245,49 @@ fn uptime_sysrq_and_rename_reach_the_domain() {
     xm_ok(&["destroy", &new]);
     g.wait_gone(Duration::from_secs(60));
 }
+
+#[test]
+fn dmesg_shows_xens_log_and_debug_keys_reach_xen() {
+    require_lab!();
+    let log = xm_ok(&["dmesg"]);
+    assert!(
+        log.contains("Xen version 4.17"),
+        "{}",
+        &log[..log.len().min(2000)]
+    );
+    let version = |t: &str| {
+        t.lines()
+            .find(|l| l.contains("Xen version"))
+            .map(str::to_string)
+    };
+    assert_eq!(
+        version(&log),
+        version(&xl_ok(&["dmesg"])),
+        "xm dmesg is xl's"
+    );
+    // 'q' dumps domain info into Xen's log; the answer is there.
+    xm_ok(&["debug-keys", "q"]);
+    wait_until(Duration::from_secs(20), "Xen's answer to 'q'", || {
+        xm_ok(&["dmesg"]).contains("'q' pressed").then_some(())
+    });
+    // -c prints, then clears.
+    let before = xm_ok(&["dmesg", "-c"]);
+    assert!(before.contains("'q' pressed"));
+    assert!(!xm_ok(&["dmesg"]).contains("'q' pressed"));
+}
+
+#[test]
+fn reset_restarts_the_domain_as_on_reboot_says() {
+    require_lab!();
+    let name = unique_name("rst");
+    let g = created(&name, Guest::new(&name));
+    let id = g.domid().unwrap();
+    xm_ok(&["reset", &name]);
+    wait_until(BOOT, "the domain to come back with a new id", || {
+        g.domid().filter(|&d| d != id)
+    });
+    xm_fails(&["reset", "Domain-0"], 1);
+    xm_fails(&["reset", "no-such-domain"], 3);
+    xm_ok(&["destroy", &name]);
+    g.wait_gone(Duration::from_secs(60));
+}

@@ -84,3 +84,60 @@ fn cap_beyond_the_vcpus_is_refused_before_a_domain_exists() {
     let added: Vec<String> = store_snapshot().difference(&before).cloned().collect();
     assert!(added.is_empty(), "{added:?}");
 }
+
+#[test]
+fn xm_sched_commands_set_what_xl_reads_and_refuse_the_other_scheduler() {
+    require_lab!();
+    let sched = scheduler();
+    let (mine, other) = if sched == "credit" {
+        ("sched-credit", "sched-credit2")
+    } else {
+        ("sched-credit2", "sched-credit")
+    };
+    let name = unique_name("schc");
+    let cfg = pvgrub_config_with(&name, "vcpus = 2\n");
+    let out = xm(&["create", "-p", &cfg.to_string_lossy()]);
+    let _guard = Running::adopt(&name);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = xm(&[mine, "-d", &name, "-w", "700"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(weight_cap(&sched, &name).0, 700);
+    if sched == "credit" {
+        let out = xm(&[mine, "-d", &name, "-c", "120"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(weight_cap(&sched, &name), (700, 120));
+        let out = xm(&[mine, "-d", &name, "-c", "201"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("0 (none) to 200"), "{}", stderr(&out));
+    }
+    // The table: xm 4.1's header, a row for the domain with what xl reads.
+    let table = String::from_utf8_lossy(&xm(&[mine]).stdout).into_owned();
+    let header = if sched == "credit" {
+        "Name                                ID Weight  Cap"
+    } else {
+        "Name                                ID Weight"
+    };
+    assert_eq!(table.lines().next(), Some(header), "{table}");
+    let row = table
+        .lines()
+        .find(|l| l.starts_with(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert_eq!(row.split_whitespace().nth(2), Some("700"), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("Domain-0 ")), "{table}");
+
+    let out = xm(&[mine, "-d", &name, "-w", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("weight 0 is out of range"));
+    let out = xm(&[mine, "-w", "300"]);
+    assert_eq!(stderr(&out), "Error: No domain given.\n");
+    let out = xm(&[mine, "-d", "no-such-domain"]);
+    assert_eq!(out.status.code(), Some(3));
+    // The other scheduler's command says which one Xen runs.
+    let out = xm(&[other]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!("Error: Xen is running with the {sched} scheduler\n")
+    );
+}

@@ -119,3 +119,18 @@ fn local_time_of_day() -> String {
             format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
         })
 }
+
+/// `xm reset DOMAIN`: stop the domain at once as if it had rebooted itself; its
+/// `on_reboot` (restart, by default) follows, through its monitor.
+pub fn reset(word: &str) -> Result<(), ControlError> {
+    let host = Host::open()?;
+    let d = host.find(word)?;
+    if d.domid == 0 {
+        return Err(ControlError::Unsupported(
+            "Domain 0 cannot be reset".to_string(),
+        ));
+    }
+    host.xc
+        .domain_shutdown(d.domid, xenctrl_sys::SHUTDOWN_reboot)?;
+    Ok(())
+}

@@ -3,9 +3,11 @@
 pub mod console;
 pub mod create;
 pub mod domain;
+pub mod hyp;
 pub mod info;
 pub mod list;
 pub mod memory;
 pub mod pci;
+pub mod sched;
 pub mod shutdown;
 pub mod vcpu;

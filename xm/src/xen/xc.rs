@@ -460,6 +460,56 @@ impl Xc {
         check("xc_vcpu_setaffinity", rc)
     }
 
+    /// Wraps `xc_readconsolering`: the hypervisor's console ring (its log), emptied after
+    /// the read if `clear`.
+    pub fn read_console_ring(&self, clear: bool) -> Result<Vec<u8>, XcError> {
+        // Xen's ring is 16 KiB by default (`conring_size=` raises it): grow the buffer until
+        // the text fits, then (for `clear`) read it once more, clearing, at that size.
+        let mut size = 1usize << 16;
+        loop {
+            let text = self.console_ring_once(size, false)?;
+            if text.len() < size || size >= 1 << 24 {
+                return if clear {
+                    self.console_ring_once(size, true)
+                } else {
+                    Ok(text)
+                };
+            }
+            size *= 4;
+        }
+    }
+
+    fn console_ring_once(&self, size: usize, clear: bool) -> Result<Vec<u8>, XcError> {
+        let mut buf = vec![0u8; size];
+        let mut n = size as u32;
+        let mut index = 0u32;
+        // SAFETY: buf is a writable buffer of n bytes; n and index are live locals.
+        let rc = unsafe {
+            sys::xc_readconsolering(
+                self.xch,
+                buf.as_mut_ptr().cast(),
+                &mut n,
+                i32::from(clear),
+                0,
+                &mut index,
+            )
+        };
+        check("xc_readconsolering", rc)?;
+        buf.truncate(n as usize);
+        Ok(buf)
+    }
+
+    /// Wraps `xc_send_debug_keys`: the keys as if typed on Xen's serial console.
+    pub fn send_debug_keys(&self, keys: &str) -> Result<(), XcError> {
+        let keys = CString::new(keys).map_err(|_| XcError {
+            call: "xc_send_debug_keys",
+            source: io::Error::from(io::ErrorKind::InvalidInput),
+        })?;
+        // SAFETY: keys is a NUL-terminated string that outlives the call.
+        let rc = unsafe { sys::xc_send_debug_keys(self.xch, keys.as_ptr()) };
+        check("xc_send_debug_keys", rc)
+    }
+
     /// Wraps `xc_vcpu_getinfo` for one vcpu.
     pub fn vcpu_info(&self, domid: DomId, vcpu: u32) -> Result<VcpuInfo, XcError> {
         let mut raw = sys::xc_vcpuinfo_t::default();
