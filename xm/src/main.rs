@@ -17,81 +17,110 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Attach to <Domain>'s console.
+    #[command(verbatim_doc_comment)]
     Console(cmd::console::ConsoleArgs),
+    /// Create a domain based on <ConfigFile>.
+    #[command(verbatim_doc_comment)]
     Create(cmd::create::CreateArgs),
     /// List information about all/some domains.
+    #[command(verbatim_doc_comment)]
     List(cmd::list::ListArgs),
     /// Terminate a domain immediately.
+    #[command(verbatim_doc_comment)]
     Destroy(DomainArg),
     /// Pause execution of a domain.
+    #[command(verbatim_doc_comment)]
     Pause(DomainArg),
     /// Unpause a paused domain.
+    #[command(verbatim_doc_comment)]
     Unpause(DomainArg),
     /// Shutdown a domain.
+    #[command(verbatim_doc_comment)]
     Shutdown(cmd::shutdown::ShutdownArgs),
     /// Reboot a domain.
+    #[command(verbatim_doc_comment)]
     Reboot(cmd::shutdown::RebootArgs),
     /// Carry out a domain's on_poweroff/on_reboot/on_crash (started by `xm create`).
     #[command(hide = true)]
-    Monitor {
-        domid: u32,
-    },
+    #[command(verbatim_doc_comment)]
+    Monitor { domid: u32 },
     /// Convert a domain name to domain id.
+    #[command(verbatim_doc_comment)]
     Domid(DomainArg),
     /// Convert a domain id to domain name.
+    #[command(verbatim_doc_comment)]
     Domname(DomainArg),
     /// Get information about Xen host.
+    #[command(verbatim_doc_comment)]
     Info,
     /// Set the current memory usage for a domain.
     #[command(name = "mem-set")]
+    #[command(verbatim_doc_comment)]
     MemSet(cmd::memory::MemArgs),
     /// Set the maximum amount reservation for a domain.
     #[command(name = "mem-max")]
+    #[command(verbatim_doc_comment)]
     MemMax(cmd::memory::MemArgs),
     /// Set the number of active VCPUs for allowed for the domain.
     #[command(name = "vcpu-set")]
+    #[command(verbatim_doc_comment)]
     VcpuSet(cmd::vcpu::SetArgs),
     /// List the VCPUs for all/some domains.
     #[command(name = "vcpu-list")]
+    #[command(verbatim_doc_comment)]
     VcpuList(cmd::vcpu::ListArgs),
     /// Set which CPUs a VCPU can use.
     #[command(name = "vcpu-pin")]
+    #[command(verbatim_doc_comment)]
     VcpuPin(cmd::vcpu::PinArgs),
     /// Print uptime for all/some domains.
+    #[command(verbatim_doc_comment)]
     Uptime(cmd::domain::UptimeArgs),
     /// Reset a domain.
+    #[command(verbatim_doc_comment)]
     Reset(DomainArg),
     /// Get/set credit scheduler parameters.
     #[command(name = "sched-credit")]
+    #[command(verbatim_doc_comment)]
     SchedCredit(cmd::sched::CreditArgs),
     /// Get/set credit2 scheduler parameters.
     #[command(name = "sched-credit2")]
+    #[command(verbatim_doc_comment)]
     SchedCredit2(cmd::sched::Credit2Args),
     /// Read and/or clear Xen's message buffer.
+    #[command(verbatim_doc_comment)]
     Dmesg(cmd::hyp::DmesgArgs),
     /// Send debug keys to Xen.
     #[command(name = "debug-keys")]
+    #[command(verbatim_doc_comment)]
     DebugKeys {
         #[arg(value_name = "Keys")]
         keys: String,
     },
     /// Monitor a host and the domains in real time.
+    #[command(verbatim_doc_comment)]
     Top,
     /// Rename a domain.
+    #[command(verbatim_doc_comment)]
     Rename(cmd::domain::RenameArgs),
     /// Send a sysrq to a domain.
+    #[command(verbatim_doc_comment)]
     Sysrq(cmd::domain::SysrqArgs),
-    /// List all the assignable PCI devices.
+    /// List all the assignable pci devices
     #[command(name = "pci-list-assignable-devices")]
+    #[command(verbatim_doc_comment)]
     PciListAssignableDevices,
-    /// List the PCI devices assigned to a domain.
+    /// List pass-through pci devices for a domain.
     #[command(name = "pci-list")]
+    #[command(verbatim_doc_comment)]
     PciList(DomainArg),
     /// Insert a new pass-through pci device.
     #[command(name = "pci-attach")]
+    #[command(verbatim_doc_comment)]
     PciAttach(cmd::pci::AttachArgs),
     /// Remove a domain's pass-through pci device.
     #[command(name = "pci-detach")]
+    #[command(verbatim_doc_comment)]
     PciDetach(cmd::pci::DetachArgs),
 }
 
@@ -128,9 +157,35 @@ fn version_text() -> &'static str {
 
 fn main() -> ExitCode {
     let _failpoints = xm::xen::failpoint::setup();
+    let table = Cli::command();
+    let visible: Vec<(String, String)> = table
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| {
+            let about = c.get_about().map(|a| a.to_string()).unwrap_or_default();
+            (c.get_name().to_string(), about)
+        })
+        .collect();
+    let hidden: Vec<String> = table
+        .get_subcommands()
+        .filter(|c| c.is_hide_set())
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let argv = match cmd::help::route(std::env::args_os().collect(), &visible, &hidden) {
+        cmd::help::Route::Run(argv) => argv,
+        cmd::help::Route::Exit {
+            stdout,
+            stderr,
+            code,
+        } => {
+            eprint!("{stderr}");
+            print!("{stdout}");
+            return ExitCode::from(code);
+        }
+    };
     let parsed = Cli::command()
         .version(version_text())
-        .try_get_matches()
+        .try_get_matches_from(argv)
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,

@@ -35,6 +35,22 @@ fn without_xen_every_domain_command_says_so_in_one_line() {
         &["shutdown", "-w", "x"],
         &["reboot", "-a"],
         &["info"],
+        &["mem-set", "x", "512"],
+        &["mem-max", "x", "1g"],
+        &["vcpu-set", "x", "1"],
+        &["vcpu-list"],
+        &["vcpu-pin", "x", "all", "all"],
+        &["uptime"],
+        &["rename", "x", "y"],
+        &["sysrq", "x", "s"],
+        &["reset", "x"],
+        &["sched-credit"],
+        &["sched-credit2", "-d", "x", "-w", "5"],
+        &["dmesg"],
+        &["debug-keys", "q"],
+        // A unique prefix is its command.
+        &["li"],
+        &["vcpu-l", "x"],
     ] {
         let (out, err, rc) = xm(args);
         assert_eq!(
@@ -47,9 +63,38 @@ fn without_xen_every_domain_command_says_so_in_one_line() {
 
 #[test]
 fn unknown_subcommands_and_bad_options_exit_1() {
-    let (_, err, rc) = xm(&["frobnicate"]);
+    let (out, err, rc) = xm(&["frobnicate"]);
     assert_eq!(rc, 1);
-    assert!(err.contains("frobnicate"), "{err}");
+    assert_eq!(err, "Error: Subcommand frobnicate not found!\n");
+    assert!(out.starts_with("Usage: xm <subcommand> [args]\n"), "{out}");
+    // Bare xm: the common commands, exit 1; xm help: all of them, exit 0.
+    let (bare, _, rc) = xm(&[]);
+    assert_eq!(rc, 1);
+    assert!(bare.contains("\nCommon 'xm' commands:\n\n"), "{bare}");
+    assert!(bare.ends_with("For a complete list of subcommands run 'xm help'.\n"));
+    let (long, _, rc) = xm(&["help"]);
+    assert_eq!(rc, 0);
+    for line in [
+        " list                 List information about all/some domains.          \n",
+        " vcpu-set             Set the number of active VCPUs for allowed for    \n                      the domain.\n",
+        " sched-credit         Get/set credit scheduler parameters.              \n",
+    ] {
+        assert!(long.contains(line), "{long}");
+    }
+    assert!(
+        !long.contains(" monitor "),
+        "the monitor is not a user's command"
+    );
+    // xm's deprecated aliases still run their command, after xm's line.
+    if !Path::new("/dev/xen/privcmd").exists() {
+        let (_, err, rc) = xm(&["balloon", "x", "512"]);
+        assert_eq!(rc, 1);
+        assert_eq!(
+            err,
+            "Command balloon is deprecated.  Please use xm mem-set instead.\n\
+             Error: this is not a Xen dom0: /dev/xen/privcmd missing\n"
+        );
+    }
     let (_, _, rc) = xm(&["list", "--no-such-option"]);
     assert_eq!(rc, 1);
 }

@@ -3,6 +3,7 @@
 pub mod console;
 pub mod create;
 pub mod domain;
+pub mod help;
 pub mod hyp;
 pub mod info;
 pub mod list;
