@@ -100,6 +100,24 @@ enum Command {
     /// Monitor a host and the domains in real time.
     #[command(verbatim_doc_comment)]
     Top,
+    /// Create a new virtual block device.
+    #[command(name = "block-attach", verbatim_doc_comment)]
+    BlockAttach(cmd::device::BlockAttachArgs),
+    /// Destroy a domain's virtual block device.
+    #[command(name = "block-detach", verbatim_doc_comment)]
+    BlockDetach(cmd::device::DetachArgs),
+    /// List virtual block devices for a domain.
+    #[command(name = "block-list", verbatim_doc_comment)]
+    BlockList(cmd::device::ListArgs),
+    /// Create a new virtual network device.
+    #[command(name = "network-attach", verbatim_doc_comment)]
+    NetworkAttach(cmd::device::NetworkAttachArgs),
+    /// Destroy a domain's virtual network device.
+    #[command(name = "network-detach", verbatim_doc_comment)]
+    NetworkDetach(cmd::device::DetachArgs),
+    /// List virtual network interfaces for a domain.
+    #[command(name = "network-list", verbatim_doc_comment)]
+    NetworkList(cmd::device::ListArgs),
     /// Rename a domain.
     #[command(verbatim_doc_comment)]
     Rename(cmd::domain::RenameArgs),
@@ -228,6 +246,12 @@ fn main() -> ExitCode {
         Command::Dmesg(a) => cmd::hyp::dmesg(a).map_err(Into::into),
         Command::DebugKeys { keys } => cmd::hyp::debug_keys(keys).map_err(Into::into),
         Command::Top => cmd::hyp::top().map_err(Into::into),
+        Command::BlockAttach(a) => cmd::device::block_attach(a).map_err(Into::into),
+        Command::BlockDetach(a) => cmd::device::block_detach(a).map_err(Into::into),
+        Command::BlockList(a) => cmd::device::block_list(a).map_err(Into::into),
+        Command::NetworkAttach(a) => cmd::device::network_attach(a).map_err(Into::into),
+        Command::NetworkDetach(a) => cmd::device::network_detach(a).map_err(Into::into),
+        Command::NetworkList(a) => cmd::device::network_list(a).map_err(Into::into),
         Command::Rename(a) => cmd::domain::rename(a).map_err(Into::into),
         Command::Sysrq(a) => cmd::domain::sysrq(a).map_err(Into::into),
         Command::PciListAssignableDevices => cmd::pci::list_assignable().map_err(Into::into),

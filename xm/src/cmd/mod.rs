@@ -2,6 +2,7 @@
 
 pub mod console;
 pub mod create;
+pub mod device;
 pub mod domain;
 pub mod help;
 pub mod hyp;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod failpoint;
 pub mod helper;
 pub mod host;
+pub mod hotplug;
 pub mod info;
 pub mod layout;
 pub mod lifecycle;

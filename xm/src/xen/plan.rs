@@ -142,7 +142,7 @@ impl DomainPlan {
 
 /// A disk dom0 can back with the block script: `phy:` devices and raw images (`file:`,
 /// `tap:aio:`, xl's raw targets), which get a loop device as with libxl's `phy` backend.
-fn vbd(disk: &DiskSpec) -> Result<Device, ControlError> {
+pub fn vbd(disk: &DiskSpec) -> Result<Device, ControlError> {
     let spec = || format!("{},{},{}", disk.uname, disk.vdev, disk.mode.as_str());
     let unsupported = |why: &str| {
         Err(ControlError::Unsupported(format!(
@@ -174,7 +174,7 @@ fn vbd(disk: &DiskSpec) -> Result<Device, ControlError> {
 }
 
 /// A vif with xend's defaults: bridge `xenbr0`, `vif-bridge`, a random Xen MAC.
-fn vif_plan(vif: &VifSpec) -> VifPlan {
+pub fn vif_plan(vif: &VifSpec) -> VifPlan {
     let script = vif.script().unwrap_or("vif-bridge");
     VifPlan {
         mac: vif

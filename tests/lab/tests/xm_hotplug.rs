@@ -1,0 +1,192 @@
+//! Disks and NICs added to and removed from running guests (`xm block-attach`/`block-detach`/
+//! `block-list`, `network-attach`/`network-detach`/`network-list`) on the real Xen, checked in
+//! the guest (sizes, modes, a marker read, a ping over the new NIC) and in dom0 (loop devices,
+//! bridge ports), with xm 4.1's list layouts.
+
+use std::time::Duration;
+
+use lab_tests::*;
+
+const BOOT: Duration = Duration::from_secs(120);
+const IN_GUEST: Duration = Duration::from_secs(60);
+/// `xvdb`'s and `xvdc`'s device numbers.
+const XVDB: u32 = 51728;
+const XVDC: u32 = 51744;
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn xm_ok(args: &[&str]) -> String {
+    let out = xm(args);
+    assert!(out.status.success(), "xm {args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+fn created(name: &str, guest: Guest) -> Running {
+    let cfg = guest.write_config();
+    xm_ok(&["create", &cfg.to_string_lossy()]);
+    let g = Running::adopt(name);
+    g.wait_up(BOOT);
+    g
+}
+
+/// `script` in the guest; its output, trimmed (asserting it succeeded).
+fn in_guest(g: &Running, script: &str) -> String {
+    let out = g.guest_cmd(script, IN_GUEST);
+    assert_eq!(out.rc, 0, "{script}: {}", out.text);
+    out.text.trim().to_string()
+}
+
+#[test]
+fn block_attach_gives_the_guest_a_disk_and_block_detach_takes_it_back() {
+    require_lab!();
+    let name = unique_name("hpb");
+    let g = created(&name, Guest::new(&name));
+    let id = g.domid().unwrap();
+    let img = scratch_disk(&name, 16);
+    run_ok(&format!(
+        "printf xm-hotplug-marker | dd of={} conv=notrunc status=none",
+        img.display()
+    ));
+
+    xm_ok(&[
+        "block-attach",
+        &name,
+        &format!("file:{}", img.display()),
+        "xvdb",
+        "r",
+    ]);
+    wait_until(IN_GUEST, "xvdb in the guest", || {
+        let out = g.guest_cmd("cat /sys/block/xvdb/size /sys/block/xvdb/ro", IN_GUEST);
+        (out.rc == 0).then_some(out.text)
+    });
+    assert_eq!(
+        in_guest(&g, "cat /sys/block/xvdb/size /sys/block/xvdb/ro"),
+        "32768\n1"
+    );
+    assert_eq!(in_guest(&g, "head -c 17 /dev/xvdb"), "xm-hotplug-marker");
+    assert!(run_ok("losetup -a").contains(&img.display().to_string()));
+    let list = xm_ok(&["block-list", &name]);
+    let rows: Vec<&str> = list.lines().collect();
+    assert_eq!(
+        rows[0], "Vdev  BE handle state evt-ch ring-ref BE-path",
+        "{list}"
+    );
+    assert!(
+        rows[1].starts_with(&format!("{XVDB}  0    0     4 "))
+            && rows[1].ends_with(&format!("/local/domain/0/backend/vbd/{id}/{XVDB}  ")),
+        "{list}"
+    );
+    // The kept plan has it: a restarted domain gets it again.
+    let plan = run_ok(&format!("xenstore-read /libxl/{id}/xm-plan"));
+    assert!(plan.contains(&img.display().to_string()), "{plan}");
+    // The same name again is refused.
+    let out = xm(&[
+        "block-attach",
+        &name,
+        &format!("file:{}", img.display()),
+        "xvdb",
+        "r",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("already connected"));
+
+    // Detach by name: the guest loses it, dom0 frees the loop device.
+    xm_ok(&["block-detach", &name, "xvdb"]);
+    assert_eq!(in_guest(&g, "test -e /sys/block/xvdb || echo gone"), "gone");
+    wait_until(Duration::from_secs(20), "the loop device to go", || {
+        (!run_ok("losetup -a").contains(&img.display().to_string())).then_some(())
+    });
+    assert_eq!(xm_ok(&["block-list", &name]), "");
+    let plan = run_ok(&format!("xenstore-read /libxl/{id}/xm-plan"));
+    assert!(!plan.contains(&img.display().to_string()), "{plan}");
+
+    // A disk the guest holds open is not taken away without -f.
+    xm_ok(&[
+        "block-attach",
+        &name,
+        &format!("phy:{DOM0_SCRATCH_BLOCKDEV}"),
+        "xvdc",
+        "w",
+    ]);
+    wait_until(IN_GUEST, "xvdc in the guest", || {
+        let out = g.guest_cmd("cat /sys/block/xvdc/size", IN_GUEST);
+        (out.rc == 0).then_some(())
+    });
+    assert_eq!(in_guest(&g, "cat /sys/block/xvdc/size"), "524288");
+    in_guest(&g, "sleep 600 < /dev/xvdc > /dev/null 2>&1 &");
+    let out = xm(&["block-detach", &name, &XVDC.to_string()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("did not let go"),
+        "{}",
+        text(&out.stderr)
+    );
+    xm_ok(&["block-detach", "-f", &name, &XVDC.to_string()]);
+    assert_eq!(xm_ok(&["block-list", &name]), "");
+    let out = xm(&["block-detach", &name, "xvdc"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("is not connected"));
+
+    xm_ok(&["destroy", &name]);
+    g.wait_gone(Duration::from_secs(60));
+}
+
+#[test]
+fn network_attach_gives_the_guest_a_nic_it_pings_over_and_detach_removes_it() {
+    require_lab!();
+    let name = unique_name("hpn");
+    let g = created(&name, Guest::new(&name));
+    let id = g.domid().unwrap();
+    let mac = "00:16:3e:5a:0b:01";
+
+    let out = xm(&["network-attach", &name, "colour=blue"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "Error: Invalid argument: colour=blue\n");
+
+    xm_ok(&[
+        "network-attach",
+        &name,
+        &format!("bridge={BRIDGE}"),
+        &format!("mac={mac}"),
+    ]);
+    let vif = format!("vif{id}.0");
+    assert!(
+        run_ok(&format!("ls /sys/class/net/{BRIDGE}/brif")).contains(&vif),
+        "{vif} on {BRIDGE}"
+    );
+    let list = xm_ok(&["network-list", &name]);
+    let rows: Vec<&str> = list.lines().collect();
+    assert_eq!(
+        rows[0],
+        "Idx BE     MAC Addr.     handle state evt-ch tx-/rx-ring-ref BE-path"
+    );
+    assert!(
+        rows[1].starts_with(&format!("0   0  {mac}    0     ")),
+        "{list}"
+    );
+
+    // The guest has the NIC and reaches dom0 over it.
+    wait_until(IN_GUEST, "eth0 in the guest", || {
+        let out = g.guest_cmd("cat /sys/class/net/eth0/address", IN_GUEST);
+        (out.rc == 0).then_some(out.text)
+    });
+    assert_eq!(in_guest(&g, "cat /sys/class/net/eth0/address"), mac);
+    in_guest(
+        &g,
+        &format!(
+            "ip addr add 10.99.0.77/24 dev eth0 && ip link set eth0 up && ping -c 2 -W 5 {DOM0_IP} >/dev/null"
+        ),
+    );
+
+    // Detach by MAC: gone from the bridge and from the guest.
+    xm_ok(&["network-detach", &name, mac]);
+    assert!(!run_ok(&format!("ls /sys/class/net/{BRIDGE}/brif")).contains(&vif));
+    wait_until(IN_GUEST, "eth0 to leave the guest", || {
+        (in_guest(&g, "test -e /sys/class/net/eth0 || echo gone") == "gone").then_some(())
+    });
+    assert_eq!(xm_ok(&["network-list", &name]), "");
+    xm_ok(&["destroy", &name]);
+    g.wait_gone(Duration::from_secs(60));
+}
