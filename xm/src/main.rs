@@ -118,6 +118,9 @@ enum Command {
     /// List virtual network interfaces for a domain.
     #[command(name = "network-list", verbatim_doc_comment)]
     NetworkList(cmd::device::ListArgs),
+    /// Get the state of a domain.
+    #[command(verbatim_doc_comment)]
+    Domstate(DomainArg),
     /// Rename a domain.
     #[command(verbatim_doc_comment)]
     Rename(cmd::domain::RenameArgs),
@@ -252,6 +255,7 @@ fn main() -> ExitCode {
         Command::NetworkAttach(a) => cmd::device::network_attach(a).map_err(Into::into),
         Command::NetworkDetach(a) => cmd::device::network_detach(a).map_err(Into::into),
         Command::NetworkList(a) => cmd::device::network_list(a).map_err(Into::into),
+        Command::Domstate(d) => cmd::domain::domstate(&d.domain).map_err(Into::into),
         Command::Rename(a) => cmd::domain::rename(a).map_err(Into::into),
         Command::Sysrq(a) => cmd::domain::sysrq(a).map_err(Into::into),
         Command::PciListAssignableDevices => cmd::pci::list_assignable().map_err(Into::into),

@@ -291,3 +291,31 @@ fn reset_restarts_the_domain_as_on_reboot_says() {
     xm_ok(&["destroy", &name]);
     g.wait_gone(Duration::from_secs(60));
 }
+
+#[test]
+fn domstate_and_list_state_follow_the_domain() {
+    require_lab!();
+    let name = unique_name("dst");
+    let g = created(&name, Guest::new(&name));
+    let word = xm_ok(&["domstate", &name]);
+    assert!(word == "idle\n" || word == "running\n", "{word}");
+    xm_ok(&["pause", &name]);
+    assert_eq!(xm_ok(&["domstate", &name]), "paused\n");
+    let paused = xm_ok(&["list", "--state=paused"]);
+    assert!(
+        paused.lines().any(|l| l.starts_with(&format!("{name} "))),
+        "{paused}"
+    );
+    assert!(!paused.contains("Domain-0"), "{paused}");
+    xm_ok(&["unpause", &name]);
+    let paused = xm_ok(&["list", "--state=paused"]);
+    assert!(!paused.contains(&name), "{paused}");
+    assert_eq!(
+        xm(&["list", "--state=paused", &name]).status.code(),
+        Some(1)
+    );
+    assert_eq!(xm(&["list", "--state=asleep"]).status.code(), Some(1));
+    assert_eq!(xm(&["domstate", "no-such-domain"]).status.code(), Some(3));
+    xm_ok(&["destroy", &name]);
+    g.wait_gone(Duration::from_secs(60));
+}

@@ -134,3 +134,44 @@ pub fn reset(word: &str) -> Result<(), ControlError> {
         .domain_shutdown(d.domid, xenctrl_sys::SHUTDOWN_reboot)?;
     Ok(())
 }
+
+/// `xm domstate DOMAIN`: one word for the domain's state, from its `rbpscd` flags: crashed,
+/// shutdown (dying), shutoff (shut down, not yet gone), paused, running, idle (blocked).
+pub fn domstate(word: &str) -> Result<(), ControlError> {
+    let d = Host::open()?.find(word)?;
+    println!("{}", state_word(&d.state));
+    Ok(())
+}
+
+fn state_word(rbpscd: &str) -> &'static str {
+    let has = |c: char| rbpscd.contains(c);
+    if has('c') {
+        "crashed"
+    } else if has('d') {
+        "shutdown"
+    } else if has('s') {
+        "shutoff"
+    } else if has('p') {
+        "paused"
+    } else if has('b') && !has('r') {
+        "idle"
+    } else {
+        "running"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::state_word;
+
+    #[test]
+    fn states_are_one_word() {
+        assert_eq!(state_word("r-----"), "running");
+        assert_eq!(state_word("------"), "running");
+        assert_eq!(state_word("-b----"), "idle");
+        assert_eq!(state_word("--p---"), "paused");
+        assert_eq!(state_word("-b-s--"), "shutoff");
+        assert_eq!(state_word("---sc-"), "crashed");
+        assert_eq!(state_word("-----d"), "shutdown");
+    }
+}

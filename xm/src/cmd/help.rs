@@ -39,6 +39,7 @@ const COMMON: &[&str] = &[
     "top",
     "unpause",
     "uptime",
+    "domstate",
     "vcpu-set",
 ];
 
@@ -62,6 +63,7 @@ const ALL: &[&str] = &[
     "reboot",
     "rename",
     "reset",
+    "domstate",
     "restore",
     "resume",
     "save",

@@ -1,4 +1,4 @@
-//! `xm list [-l] [--json] [DOMAIN...]`: xm's table byte for byte (sorted by name, or in the
+//! `xm list [-l] [--json] [--state=S] [DOMAIN...]`: xm's table byte for byte (sorted by name, or in the
 //! order domains were named), `-l` as xend's `(domain ...)` SXP, `--json` for scripts.
 
 use domcfg::sxp::{self, Sxp};
@@ -14,14 +14,42 @@ pub struct ListArgs {
     /// The rows as JSON (for scripts).
     #[arg(long)]
     pub json: bool,
+    /// Only domains in this state: running, blocked, paused, shutdown, crashed or dying.
+    #[arg(long, value_name = "state")]
+    pub state: Option<String>,
     /// Domains by name or id; all when none are given.
     #[arg(value_name = "Domain")]
     pub domains: Vec<String>,
 }
 
+/// The position of a state's letter in the `rbpscd` string.
+fn state_index(state: &str) -> Result<usize, ControlError> {
+    const STATES: [&str; 6] = [
+        "running", "blocked", "paused", "shutdown", "crashed", "dying",
+    ];
+    STATES.iter().position(|s| *s == state).ok_or_else(|| {
+        ControlError::Invalid(format!(
+            "unknown state '{state}': it is one of {}",
+            STATES.join(", ")
+        ))
+    })
+}
+
 pub fn run(args: &ListArgs) -> Result<(), ControlError> {
+    let wanted = match &args.state {
+        Some(_) if !args.domains.is_empty() => {
+            return Err(ControlError::Invalid(
+                "You may specify either a state or a particular VM, but not both".into(),
+            ));
+        }
+        Some(s) => Some(state_index(s)?),
+        None => None,
+    };
     let host = Host::open()?;
     let mut rows = host.domains()?;
+    if let Some(i) = wanted {
+        rows.retain(|r| r.state.as_bytes().get(i).is_some_and(|&c| c != b'-'));
+    }
     let rows = if args.domains.is_empty() {
         domain::sort_by_name(&mut rows);
         rows
