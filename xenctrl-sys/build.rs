@@ -25,6 +25,8 @@ const FUNCTIONS: &[&str] = &[
     "xc_vcpu_getaffinity",
     "xc_readconsolering",
     "xc_send_debug_keys",
+    "xc_domain_send_trigger",
+    "xc_domain_dumpcore",
     "xc_sched_credit_domain_set",
     "xc_sched_credit_domain_get",
     "xc_sched_credit2_domain_set",
@@ -140,7 +142,9 @@ fn main() {
         .allowlist_var("E820_.*|E820MAX")
         .allowlist_var("XEN_DOMINF_.*|XEN_DOMCTL_CDF_.*|XEN_DOMCTL_.*_VERSION|SHUTDOWN_.*")
         .allowlist_var("XEN_CPUPOOLID_ANY|XC_PAGE_SHIFT|INVALID_MFN|XENVER_.*|XEN_X86_EMU_.*")
-        .allowlist_var("XEN_SYSCTL_PHYSCAP_.*|XEN_SCHEDULER_.*|XEN_DOMCTL_IOMMU_.*")
+        .allowlist_var(
+            "XEN_SYSCTL_PHYSCAP_.*|XEN_SCHEDULER_.*|XEN_DOMCTL_IOMMU_.*|XEN_DOMCTL_SENDTRIGGER_.*",
+        )
         .allowlist_type("xen_extraversion_t|xen_compile_info_t|xen_changeset_info_t")
         .allowlist_type("xen_capabilities_info_t|xen_platform_parameters_t|xen_commandline_t");
     for f in FUNCTIONS {

@@ -118,6 +118,12 @@ enum Command {
     /// List virtual network interfaces for a domain.
     #[command(name = "network-list", verbatim_doc_comment)]
     NetworkList(cmd::device::ListArgs),
+    /// Send a trigger to a domain.
+    #[command(verbatim_doc_comment)]
+    Trigger(cmd::domain::TriggerArgs),
+    /// Dump core for a specific domain.
+    #[command(name = "dump-core", verbatim_doc_comment)]
+    DumpCore(cmd::domain::DumpCoreArgs),
     /// Get the state of a domain.
     #[command(verbatim_doc_comment)]
     Domstate(DomainArg),
@@ -255,6 +261,8 @@ fn main() -> ExitCode {
         Command::NetworkAttach(a) => cmd::device::network_attach(a).map_err(Into::into),
         Command::NetworkDetach(a) => cmd::device::network_detach(a).map_err(Into::into),
         Command::NetworkList(a) => cmd::device::network_list(a).map_err(Into::into),
+        Command::Trigger(a) => cmd::domain::trigger(a).map_err(Into::into),
+        Command::DumpCore(a) => cmd::domain::dump_core(a).map_err(Into::into),
         Command::Domstate(d) => cmd::domain::domstate(&d.domain).map_err(Into::into),
         Command::Rename(a) => cmd::domain::rename(a).map_err(Into::into),
         Command::Sysrq(a) => cmd::domain::sysrq(a).map_err(Into::into),

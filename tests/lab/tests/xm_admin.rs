@@ -319,3 +319,46 @@ fn domstate_and_list_state_follow_the_domain() {
     xm_ok(&["destroy", &name]);
     g.wait_gone(Duration::from_secs(60));
 }
+
+#[test]
+fn trigger_nmi_reaches_the_guest_and_hvm_triggers_are_refused() {
+    require_lab!();
+    let name = unique_name("nmi");
+    let g = created(&name, Guest::new(&name));
+    xm_ok(&["trigger", &name, "nmi"]);
+    g.wait_console("NMI", IN_GUEST);
+    let err = xm_fails(&["trigger", &name, "s3resume"], 1);
+    assert!(err.contains("HVM"), "{err}");
+    let err = xm_fails(&["trigger", &name, "tickle"], 1);
+    assert!(err.contains("unknown trigger 'tickle'"), "{err}");
+    xm_ok(&["destroy", &name]);
+    g.wait_gone(Duration::from_secs(60));
+}
+
+#[test]
+fn dump_core_writes_an_elf_core_of_the_guests_memory() {
+    require_lab!();
+    let name = unique_name("core");
+    let g = created(
+        &name,
+        Guest::new(&name).memory(64).cfg("on_crash = 'destroy'"),
+    );
+    let core = format!("/tmp/xmlab/{name}.core");
+    let out = xm_ok(&["dump-core", &name, &core]);
+    assert_eq!(out, format!("Dumping core of domain: {name} ...\n"));
+    let bytes = std::fs::read(&core).unwrap();
+    assert_eq!(&bytes[..4], b"\x7fELF", "an ELF file");
+    // Xen's core format: an ELF core with the guest's pages (64 MiB) and Xen's notes.
+    assert!(bytes.len() as u64 >= 64 << 20, "{} bytes", bytes.len());
+    assert_eq!(u16::from_le_bytes([bytes[16], bytes[17]]), 4, "ET_CORE");
+    assert!(bytes.windows(4).any(|w| w == b"Xen\0"), "Xen's ELF notes");
+    std::fs::remove_file(&core).unwrap();
+    // The guest runs on (it was paused for the dump only).
+    let state = xm_ok(&["domstate", &name]);
+    assert!(state == "idle\n" || state == "running\n", "{state}");
+    // -C: the domain crashes after the dump; its on_crash (destroy, in this config) follows.
+    let core = format!("/tmp/xmlab/{name}-c.core");
+    xm_ok(&["dump-core", "-C", &name, &core]);
+    std::fs::remove_file(&core).unwrap();
+    g.wait_gone(Duration::from_secs(60));
+}

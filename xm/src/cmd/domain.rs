@@ -89,7 +89,7 @@ pub fn uptime(args: &UptimeArgs) -> Result<(), ControlError> {
             .map(|w| host.find(w))
             .collect::<Result<_, _>>()?
     };
-    let now = args.short.then(local_time_of_day);
+    let now = args.short.then(|| local_time("+%T"));
     let mut out = Vec::new();
     if !args.short {
         out.push(domain::uptime_header());
@@ -100,24 +100,6 @@ pub fn uptime(args: &UptimeArgs) -> Result<(), ControlError> {
     }
     println!("{}", out.join("\n"));
     Ok(())
-}
-
-/// `HH:MM:SS` now, in the local time zone (`date +%T`; UTC if that cannot be run).
-fn local_time_of_day() -> String {
-    std::process::Command::new("date")
-        .arg("+%T")
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|| {
-            let s = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0)
-                % 86400;
-            format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
-        })
 }
 
 /// `xm reset DOMAIN`: stop the domain at once as if it had rebooted itself; its
@@ -174,4 +156,77 @@ mod tests {
         assert_eq!(state_word("---sc-"), "crashed");
         assert_eq!(state_word("-----d"), "shutdown");
     }
+}
+
+#[derive(clap::Args)]
+pub struct TriggerArgs {
+    #[arg(value_name = "Domain")]
+    domain: String,
+    /// nmi, reset, init, s3resume or power.
+    #[arg(value_name = "trigger")]
+    trigger: String,
+    #[arg(value_name = "VCPU", default_value_t = 0)]
+    vcpu: u32,
+}
+
+/// `xm trigger DOMAIN TRIGGER [VCPU]`.
+pub fn trigger(args: &TriggerArgs) -> Result<(), ControlError> {
+    let host = Host::open()?;
+    let d = host.find(&args.domain)?;
+    xm::xen::lifecycle::trigger(&host, d.domid, &args.trigger, args.vcpu)
+}
+
+#[derive(clap::Args)]
+pub struct DumpCoreArgs {
+    /// Dump core without pausing the domain.
+    #[arg(short = 'L', long)]
+    live: bool,
+    /// Crash domain after dumping core.
+    #[arg(short = 'C', long, conflicts_with = "reset")]
+    crash: bool,
+    /// Reset domain after dumping core.
+    #[arg(short = 'R', long)]
+    reset: bool,
+    #[arg(value_name = "Domain")]
+    domain: String,
+    /// The core file (default: /var/xen/dump/DATE-NAME.ID.core, as xend named it).
+    #[arg(value_name = "Filename")]
+    filename: Option<std::path::PathBuf>,
+}
+
+/// `xm dump-core [-L] [-C|-R] DOMAIN [FILE]`.
+pub fn dump_core(args: &DumpCoreArgs) -> Result<(), ControlError> {
+    use xm::xen::dumpcore::{self, After};
+    let host = Host::open()?;
+    let d = host.find(&args.domain)?;
+    let path = match &args.filename {
+        Some(p) => std::path::absolute(p).unwrap_or_else(|_| p.clone()),
+        None => dumpcore::default_path(&local_time("+%Y-%m%d-%H%M.%S"), &d.name, d.domid),
+    };
+    let after = if args.crash {
+        After::Crash
+    } else if args.reset {
+        After::Reset
+    } else {
+        After::Continue
+    };
+    println!("Dumping core of domain: {} ...", args.domain);
+    dumpcore::dump(&host, d.domid, &path, args.live, after)
+}
+
+/// The local time in `date`'s FORMAT (UTC seconds since the epoch if `date` cannot be run).
+fn local_time(format: &str) -> String {
+    std::process::Command::new("date")
+        .arg(format)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+                .to_string()
+        })
 }

@@ -7,6 +7,7 @@ pub mod console;
 pub mod create;
 pub mod device;
 pub mod domain;
+pub mod dumpcore;
 pub mod e820;
 pub mod error;
 pub mod failpoint;

@@ -510,6 +510,24 @@ impl Xc {
         check("xc_send_debug_keys", rc)
     }
 
+    /// Wraps `xc_domain_send_trigger` (`XEN_DOMCTL_SENDTRIGGER_*`) for one vcpu.
+    pub fn send_trigger(&self, domid: DomId, trigger: u32, vcpu: u32) -> Result<(), XcError> {
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        let rc = unsafe { sys::xc_domain_send_trigger(self.xch, domid, trigger, vcpu) };
+        check("xc_domain_send_trigger", rc)
+    }
+
+    /// Wraps `xc_domain_dumpcore`: the domain's memory and vcpu state as an ELF core file.
+    pub fn dump_core(&self, domid: DomId, path: &Path) -> Result<(), XcError> {
+        let path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| XcError {
+            call: "xc_domain_dumpcore",
+            source: io::Error::from(io::ErrorKind::InvalidInput),
+        })?;
+        // SAFETY: path is a NUL-terminated string that outlives the call.
+        let rc = unsafe { sys::xc_domain_dumpcore(self.xch, domid, path.as_ptr()) };
+        check("xc_domain_dumpcore", rc)
+    }
+
     /// Wraps `xc_vcpu_getinfo` for one vcpu.
     pub fn vcpu_info(&self, domid: DomId, vcpu: u32) -> Result<VcpuInfo, XcError> {
         let mut raw = sys::xc_vcpuinfo_t::default();
