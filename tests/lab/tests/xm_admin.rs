@@ -179,6 +179,9 @@ fn vcpu_pin_is_what_xl_vcpu_list_shows() {
     assert!(rows[1].ends_with(&format!(" {last}")), "{list}");
     assert!(rows[2].ends_with(" any cpu"), "{list}");
 
+    let json = xm_ok(&["vcpu-list", "--json", &name]);
+    assert_eq!(json.matches("\"vcpu\": ").count(), 2, "{json}");
+    assert!(json.contains(&format!("\"name\": \"{name}\"")), "{json}");
     xm_ok(&["vcpu-pin", &name, "all", "all"]);
     assert_eq!(xl_hard(0), "all");
     let err = xm_fails(&["vcpu-pin", &name, "0", &nr_cpus.to_string()], 1);
@@ -210,6 +213,11 @@ fn uptime_sysrq_and_rename_reach_the_domain() {
     assert!(
         short.trim_end().ends_with(&format!(", {name} ({id})")),
         "{short}"
+    );
+    let json = xm_ok(&["uptime", "--json", &name]);
+    assert!(
+        json.contains("\"uptime\": ") && json.contains(&format!("\"domid\": {id}")),
+        "{json}"
     );
     // Dom0's comes from /proc/uptime.
     assert!(

@@ -78,6 +78,8 @@ fn block_attach_gives_the_guest_a_disk_and_block_detach_takes_it_back() {
             && rows[1].ends_with(&format!("/local/domain/0/backend/vbd/{id}/{XVDB}  ")),
         "{list}"
     );
+    let json = xm_ok(&["block-list", "--json", &name]);
+    assert!(json.contains(&format!("\"devid\": {XVDB}")), "{json}");
     // The kept plan has it: a restarted domain gets it again.
     let plan = run_ok(&format!("xenstore-read /libxl/{id}/xm-plan"));
     assert!(plan.contains(&img.display().to_string()), "{plan}");

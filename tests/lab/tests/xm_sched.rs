@@ -126,6 +126,8 @@ fn xm_sched_commands_set_what_xl_reads_and_refuse_the_other_scheduler() {
     assert_eq!(row.split_whitespace().nth(2), Some("700"), "{table}");
     assert!(table.lines().any(|l| l.starts_with("Domain-0 ")), "{table}");
 
+    let json = String::from_utf8_lossy(&xm(&[mine, "--json", "-d", &name]).stdout).into_owned();
+    assert!(json.contains("\"weight\": 700"), "{json}");
     let out = xm(&[mine, "-d", &name, "-w", "0"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("weight 0 is out of range"));

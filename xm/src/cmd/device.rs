@@ -36,8 +36,30 @@ pub struct DetachArgs {
 
 #[derive(clap::Args)]
 pub struct ListArgs {
+    /// As JSON (for scripts): devid, backend_id, state, event_channel, ring refs, mac (vifs),
+    /// backend (its path).
+    #[arg(long)]
+    json: bool,
     #[arg(value_name = "Domain")]
     domain: String,
+}
+
+fn print_json(devs: &[hotplug::Listed], kind: Kind) {
+    let v: Vec<serde_json::Value> = devs
+        .iter()
+        .map(|d| match kind {
+            Kind::Vbd => serde_json::json!({
+                "devid": d.devid, "backend_id": d.backend_id, "state": d.state,
+                "event_channel": d.event_channel, "ring_ref": d.ring_ref, "backend": d.backend,
+            }),
+            Kind::Vif => serde_json::json!({
+                "devid": d.devid, "backend_id": d.backend_id, "mac": d.mac, "handle": d.handle,
+                "state": d.state, "event_channel": d.event_channel,
+                "tx_ring_ref": d.tx_ring_ref, "rx_ring_ref": d.rx_ring_ref, "backend": d.backend,
+            }),
+        })
+        .collect();
+    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
 }
 
 #[derive(clap::Args)]
@@ -86,6 +108,10 @@ pub fn block_list(args: &ListArgs) -> Result<(), ControlError> {
     let host = Host::open()?;
     let d = host.find(&args.domain)?;
     let devs = hotplug::list(&host, d.domid, Kind::Vbd)?;
+    if args.json {
+        print_json(&devs, Kind::Vbd);
+        return Ok(());
+    }
     // As xm: the header only above a first device.
     if !devs.is_empty() {
         println!("{}", hotplug::BLOCK_HEADER);
@@ -141,6 +167,10 @@ pub fn network_list(args: &ListArgs) -> Result<(), ControlError> {
     let host = Host::open()?;
     let d = host.find(&args.domain)?;
     let devs = hotplug::list(&host, d.domid, Kind::Vif)?;
+    if args.json {
+        print_json(&devs, Kind::Vif);
+        return Ok(());
+    }
     if !devs.is_empty() {
         println!("{}", hotplug::NETWORK_HEADER);
     }

@@ -70,6 +70,9 @@ pub struct UptimeArgs {
     /// One line per domain, as uptime(1) prints it.
     #[arg(short, long)]
     short: bool,
+    /// As JSON (for scripts): name, domid, uptime (seconds).
+    #[arg(long)]
+    json: bool,
     /// Domains to show (all when none is given).
     #[arg(value_name = "Domain")]
     domains: Vec<String>,
@@ -94,11 +97,20 @@ pub fn uptime(args: &UptimeArgs) -> Result<(), ControlError> {
     if !args.short {
         out.push(domain::uptime_header());
     }
+    let mut json = Vec::new();
     for d in &doms {
         let up = host.uptime(d.domid).unwrap_or(0.0);
         out.push(domain::uptime_row(&d.name, d.domid, up, now.as_deref()));
+        json.push(serde_json::json!({"name": d.name, "domid": d.domid, "uptime": up.round()}));
     }
-    println!("{}", out.join("\n"));
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        );
+    } else {
+        println!("{}", out.join("\n"));
+    }
     Ok(())
 }
 

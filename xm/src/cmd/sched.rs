@@ -15,6 +15,9 @@ pub struct CreditArgs {
     /// Cap in percent of one cpu (0: none).
     #[arg(short, long)]
     cap: Option<u64>,
+    /// The table as JSON (for scripts): name, domid, weight, cap.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -25,14 +28,29 @@ pub struct Credit2Args {
     /// Relative weight (1-65535).
     #[arg(short, long)]
     weight: Option<u64>,
+    /// The table as JSON (for scripts): name, domid, weight.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn credit(args: &CreditArgs) -> Result<(), ControlError> {
-    run(Scheduler::Credit, &args.domain, args.weight, args.cap)
+    run(
+        Scheduler::Credit,
+        &args.domain,
+        args.weight,
+        args.cap,
+        args.json,
+    )
 }
 
 pub fn credit2(args: &Credit2Args) -> Result<(), ControlError> {
-    run(Scheduler::Credit2, &args.domain, args.weight, None)
+    run(
+        Scheduler::Credit2,
+        &args.domain,
+        args.weight,
+        None,
+        args.json,
+    )
 }
 
 fn run(
@@ -40,6 +58,7 @@ fn run(
     domain: &Option<String>,
     weight: Option<u64>,
     cap: Option<u64>,
+    json: bool,
 ) -> Result<(), ControlError> {
     let host = Host::open()?;
     // As xm: the command of the scheduler Xen runs, or an error naming the one it runs.
@@ -60,6 +79,7 @@ fn run(
             }
         };
         let mut out = vec![header(wanted)];
+        let mut rows = Vec::new();
         for d in &doms {
             let (w, c) = match wanted {
                 Scheduler::Credit => host.xc.sched_credit_get(d.domid),
@@ -69,8 +89,21 @@ fn run(
             // A domain that does not answer (dying, in another pool) shows -1, as in xm.
             .unwrap_or((-1, -1));
             out.push(row(wanted, &d.name, d.domid, w, c));
+            rows.push(match wanted {
+                Scheduler::Credit => {
+                    serde_json::json!({"name": d.name, "domid": d.domid, "weight": w, "cap": c})
+                }
+                _ => serde_json::json!({"name": d.name, "domid": d.domid, "weight": w}),
+            });
         }
-        println!("{}", out.join("\n"));
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&rows).unwrap_or_default()
+            );
+        } else {
+            println!("{}", out.join("\n"));
+        }
         return Ok(());
     }
     let Some(word) = domain else {

@@ -6,6 +6,10 @@ use xm::xen::{ControlError, Host};
 
 #[derive(clap::Args)]
 pub struct ListArgs {
+    /// The vcpus as JSON (for scripts): name, domid, vcpu, online, running, blocked, cpu,
+    /// cpu_time (seconds), affinity (cpu numbers).
+    #[arg(long)]
+    json: bool,
     /// Domains to list (all when none is given).
     #[arg(value_name = "Domain")]
     domains: Vec<String>,
@@ -46,15 +50,34 @@ pub fn list(args: &ListArgs) -> Result<(), ControlError> {
     let doms = domains(&host, &args.domains)?;
     let nr_cpus = host.xc.physinfo()?.nr_cpus;
     let mut out = vec![vcpu::list_header()];
+    let mut json = Vec::new();
     for d in &doms {
         let Some(info) = host.xc.domain_info(d.domid)? else {
             continue; // gone since it was listed
         };
         for v in vcpu::list(&host, d.domid, info.max_vcpu_id)? {
             out.push(vcpu::list_row(&d.name, d.domid, &v, nr_cpus));
+            json.push(serde_json::json!({
+                "name": d.name,
+                "domid": d.domid,
+                "vcpu": v.info.number,
+                "online": v.info.online,
+                "running": v.info.running,
+                "blocked": v.info.blocked,
+                "cpu": v.info.cpu,
+                "cpu_time": v.info.cpu_time as f64 / 1e9,
+                "affinity": v.affinity.iter().filter(|&&c| c < nr_cpus).collect::<Vec<_>>(),
+            }));
         }
     }
-    println!("{}", out.join("\n"));
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        );
+    } else {
+        println!("{}", out.join("\n"));
+    }
     Ok(())
 }
 
