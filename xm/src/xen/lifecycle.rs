@@ -240,6 +240,11 @@ pub fn monitor(host: &Host, mut domid: DomId) -> Result<(), ControlError> {
             return Ok(());
         };
         if info.shutdown && !info.dying {
+            // The plan as it is now: mem-set, vcpu-set, rename and device hotplug change it
+            // while the domain runs, and the restarted domain must have what it had.
+            if let Some(now) = create::stored_plan(host, domid) {
+                plan = now;
+            }
             match action_for(&plan, &info) {
                 Some("preserve") | None => return Ok(()),
                 Some("restart") | Some("rename-restart") => {
