@@ -729,6 +729,34 @@ impl Drop for Running {
     }
 }
 
+/// `xm ARGS`, which must succeed; its stdout.
+pub fn xm_ok(args: &[&str]) -> String {
+    let out = xm(args);
+    assert!(
+        out.status.success(),
+        "xm {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `xm ARGS`, which must fail with exit code `code`; its stderr.
+pub fn xm_fails(args: &[&str], code: i32) -> String {
+    let out = xm(args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "xm {args:?}: {err}");
+    err
+}
+
+/// `xm create` of `guest`'s config (named `name`), waited for until the guest is up.
+pub fn xm_created(name: &str, guest: Guest) -> Running {
+    let cfg = guest.write_config();
+    xm_ok(&["create", &cfg.to_string_lossy()]);
+    let g = Running::adopt(name);
+    g.wait_up(Duration::from_secs(120));
+    g
+}
+
 /// `xm` built with `--features failpoints` (run-tests ships it next to `xm`); see
 /// `xm/src/xen/failpoint.rs`: `FAILPOINTS=STEP=return` fails a step of a create,
 /// `STEP=return(hang)` stops there for a kill -9.

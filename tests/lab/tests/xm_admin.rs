@@ -10,28 +10,6 @@ use lab_tests::*;
 const BOOT: Duration = Duration::from_secs(120);
 const IN_GUEST: Duration = Duration::from_secs(60);
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn xm_ok(args: &[&str]) -> String {
-    let out = xm(args);
-    assert!(out.status.success(), "xm {args:?}: {}", text(&out.stderr));
-    text(&out.stdout)
-}
-
-/// `xm ARGS` fails with exit code `code`; its stderr.
-fn xm_fails(args: &[&str], code: i32) -> String {
-    let out = xm(args);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "xm {args:?}: {}",
-        text(&out.stderr)
-    );
-    text(&out.stderr)
-}
-
 /// The Mem column of `TOOL list NAME` (xm's and xl's tables both have it third).
 fn listed_mem(list: &str) -> u64 {
     list.lines()
@@ -51,19 +29,11 @@ fn mem_total_mib(g: &Running) -> u64 {
     kib / 1024
 }
 
-fn created(name: &str, guest: Guest) -> Running {
-    let cfg = guest.write_config();
-    xm_ok(&["create", &cfg.to_string_lossy()]);
-    let g = Running::adopt(name);
-    g.wait_up(BOOT);
-    g
-}
-
 #[test]
 fn mem_set_moves_the_guests_balloon_within_mem_max() {
     require_lab!();
     let name = unique_name("mem");
-    let g = created(&name, Guest::new(&name).cfg("maxmem = 256"));
+    let g = xm_created(&name, Guest::new(&name).cfg("maxmem = 256"));
     let boot = mem_total_mib(&g);
 
     xm_ok(&["mem-set", &name, "96"]);
@@ -114,7 +84,7 @@ fn mem_set_moves_the_guests_balloon_within_mem_max() {
 fn vcpu_set_takes_vcpus_out_of_the_guest_and_gives_them_back() {
     require_lab!();
     let name = unique_name("vcpu");
-    let g = created(&name, Guest::new(&name).vcpus(2));
+    let g = xm_created(&name, Guest::new(&name).vcpus(2));
     let cpus = |what: &str| {
         let out = g.guest_cmd(&format!("cat /sys/devices/system/cpu/{what}"), IN_GUEST);
         out.text.trim().to_string()
@@ -155,7 +125,7 @@ fn vcpu_set_takes_vcpus_out_of_the_guest_and_gives_them_back() {
 fn vcpu_pin_is_what_xl_vcpu_list_shows() {
     require_lab!();
     let name = unique_name("pin");
-    let g = created(&name, Guest::new(&name).vcpus(2));
+    let g = xm_created(&name, Guest::new(&name).vcpus(2));
     let nr_cpus: u32 = xl_ok(&["info"])
         .lines()
         .find_map(|l| l.strip_prefix("nr_cpus"))
@@ -200,7 +170,7 @@ fn vcpu_pin_is_what_xl_vcpu_list_shows() {
 fn uptime_sysrq_and_rename_reach_the_domain() {
     require_lab!();
     let name = unique_name("adm");
-    let g = created(&name, Guest::new(&name).cfg("on_reboot = 'restart'"));
+    let g = xm_created(&name, Guest::new(&name).cfg("on_reboot = 'restart'"));
     let id = g.domid().unwrap();
 
     let up = xm_ok(&["uptime", &name]);
@@ -292,7 +262,7 @@ fn dmesg_shows_xens_log_and_debug_keys_reach_xen() {
 fn reset_restarts_the_domain_as_on_reboot_says() {
     require_lab!();
     let name = unique_name("rst");
-    let g = created(&name, Guest::new(&name));
+    let g = xm_created(&name, Guest::new(&name));
     let id = g.domid().unwrap();
     xm_ok(&["reset", &name]);
     wait_until(BOOT, "the domain to come back with a new id", || {
@@ -308,7 +278,7 @@ fn reset_restarts_the_domain_as_on_reboot_says() {
 fn domstate_and_list_state_follow_the_domain() {
     require_lab!();
     let name = unique_name("dst");
-    let g = created(&name, Guest::new(&name));
+    let g = xm_created(&name, Guest::new(&name));
     let word = xm_ok(&["domstate", &name]);
     assert!(word == "idle\n" || word == "running\n", "{word}");
     xm_ok(&["pause", &name]);
@@ -336,7 +306,7 @@ fn domstate_and_list_state_follow_the_domain() {
 fn trigger_nmi_reaches_the_guest_and_hvm_triggers_are_refused() {
     require_lab!();
     let name = unique_name("nmi");
-    let g = created(&name, Guest::new(&name));
+    let g = xm_created(&name, Guest::new(&name));
     xm_ok(&["trigger", &name, "nmi"]);
     // Linux reports a virtual NMI no driver claims as "Uhhuh. NMI received for unknown reason".
     g.wait_console("NMI received", IN_GUEST);
@@ -352,7 +322,7 @@ fn trigger_nmi_reaches_the_guest_and_hvm_triggers_are_refused() {
 fn dump_core_writes_an_elf_core_of_the_guests_memory() {
     require_lab!();
     let name = unique_name("core");
-    let g = created(&name, Guest::new(&name).cfg("on_crash = 'destroy'"));
+    let g = xm_created(&name, Guest::new(&name).cfg("on_crash = 'destroy'"));
     let core = format!("/tmp/xmlab/{name}.core");
     let out = xm_ok(&["dump-core", &name, &core]);
     assert_eq!(out, format!("Dumping core of domain: {name} ...\n"));

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use lab_tests::*;
 
-const BOOT: Duration = Duration::from_secs(120);
 const IN_GUEST: Duration = Duration::from_secs(60);
 /// `xvdb`'s and `xvdc`'s device numbers.
 const XVDB: u32 = 51728;
@@ -15,20 +14,6 @@ const XVDC: u32 = 51744;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-fn xm_ok(args: &[&str]) -> String {
-    let out = xm(args);
-    assert!(out.status.success(), "xm {args:?}: {}", text(&out.stderr));
-    text(&out.stdout)
-}
-
-fn created(name: &str, guest: Guest) -> Running {
-    let cfg = guest.write_config();
-    xm_ok(&["create", &cfg.to_string_lossy()]);
-    let g = Running::adopt(name);
-    g.wait_up(BOOT);
-    g
 }
 
 /// `script` in the guest; its output, trimmed (asserting it succeeded).
@@ -42,7 +27,7 @@ fn in_guest(g: &Running, script: &str) -> String {
 fn block_attach_gives_the_guest_a_disk_and_block_detach_takes_it_back() {
     require_lab!();
     let name = unique_name("hpb");
-    let g = created(&name, Guest::new(&name));
+    let g = xm_created(&name, Guest::new(&name));
     let id = g.domid().unwrap();
     let img = scratch_disk(&name, 16);
     run_ok(&format!(
@@ -148,7 +133,7 @@ fn block_attach_gives_the_guest_a_disk_and_block_detach_takes_it_back() {
 fn network_attach_gives_the_guest_a_nic_it_pings_over_and_detach_removes_it() {
     require_lab!();
     let name = unique_name("hpn");
-    let g = created(&name, Guest::new(&name));
+    let g = xm_created(&name, Guest::new(&name));
     let id = g.domid().unwrap();
     let mac = "00:16:3e:5a:0b:01";
 

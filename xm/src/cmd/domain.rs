@@ -103,14 +103,7 @@ pub fn uptime(args: &UptimeArgs) -> Result<(), ControlError> {
         out.push(domain::uptime_row(&d.name, d.domid, up, now.as_deref()));
         json.push(serde_json::json!({"name": d.name, "domid": d.domid, "uptime": up.round()}));
     }
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        );
-    } else {
-        println!("{}", out.join("\n"));
-    }
+    super::print_rows(&out, &json, args.json);
     Ok(())
 }
 

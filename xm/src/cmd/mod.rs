@@ -13,3 +13,16 @@ pub mod pci;
 pub mod sched;
 pub mod shutdown;
 pub mod vcpu;
+
+/// Prints `rows` (a table's lines) or, with `json`, `objects` as a pretty JSON array: the two
+/// forms of the listing commands' output.
+pub fn print_rows(rows: &[String], objects: &[serde_json::Value], json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(objects).unwrap_or_default()
+        );
+    } else {
+        println!("{}", rows.join("\n"));
+    }
+}

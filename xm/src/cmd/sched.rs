@@ -96,24 +96,13 @@ fn run(
                 _ => serde_json::json!({"name": d.name, "domid": d.domid, "weight": w}),
             });
         }
-        if json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&rows).unwrap_or_default()
-            );
-        } else {
-            println!("{}", out.join("\n"));
-        }
+        super::print_rows(&out, &rows, json);
         return Ok(());
     }
     let Some(word) = domain else {
         return Err(ControlError::Invalid("No domain given.".into()));
     };
-    let d = host.find(word)?;
-    let info = host
-        .xc
-        .domain_info(d.domid)?
-        .ok_or_else(|| ControlError::NoSuchDomain(word.clone()))?;
+    let (d, info) = host.find_with_info(word)?;
     if let Some(w) = weight.filter(|w| !sched::WEIGHT_RANGE.contains(w)) {
         return Err(ControlError::Invalid(format!(
             "weight {w} is out of range: it is 1 to 65535"

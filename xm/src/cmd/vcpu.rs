@@ -70,34 +70,19 @@ pub fn list(args: &ListArgs) -> Result<(), ControlError> {
             }));
         }
     }
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        );
-    } else {
-        println!("{}", out.join("\n"));
-    }
+    super::print_rows(&out, &json, args.json);
     Ok(())
 }
 
 pub fn set(args: &SetArgs) -> Result<(), ControlError> {
     let host = Host::open()?;
-    let d = host.find(&args.domain)?;
-    let info = host
-        .xc
-        .domain_info(d.domid)?
-        .ok_or_else(|| ControlError::NoSuchDomain(args.domain.clone()))?;
+    let (d, info) = host.find_with_info(&args.domain)?;
     vcpu::set_online(&host, d.domid, args.vcpus, info.max_vcpu_id + 1)
 }
 
 pub fn pin(args: &PinArgs) -> Result<(), ControlError> {
     let host = Host::open()?;
-    let d = host.find(&args.domain)?;
-    let info = host
-        .xc
-        .domain_info(d.domid)?
-        .ok_or_else(|| ControlError::NoSuchDomain(args.domain.clone()))?;
+    let (d, info) = host.find_with_info(&args.domain)?;
     let which =
         match args.vcpu.as_str() {
             "all" => None,

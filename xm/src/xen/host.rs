@@ -174,6 +174,17 @@ impl Host {
         Ok(self.summaries(&infos[i..=i])?.remove(0))
     }
 
+    /// [`Host::find`] and the hypervisor's facts of the domain found (`NoSuchDomain` if it
+    /// has gone in between).
+    pub fn find_with_info(&self, word: &str) -> Result<(DomainSummary, DomainInfo), ControlError> {
+        let d = self.find(word)?;
+        let info = self
+            .xc
+            .domain_info(d.domid)?
+            .ok_or_else(|| ControlError::NoSuchDomain(word.to_string()))?;
+        Ok((d, info))
+    }
+
     /// Destroys a domain at once (`xm destroy`), then closes its devices — the backends let go
     /// once the frontends are gone, and the hotplug scripts undo their work (loop devices,
     /// bridge ports) — and removes its xenstore nodes.
