@@ -183,3 +183,26 @@ fn a_pci_create_failing_or_killed_at_any_step_leaves_the_device_assignable() {
         note(&format!("{step}: killed, left domains {left:?}, destroyed"));
     }
 }
+
+#[test]
+fn a_claim_left_by_a_domain_that_has_gone_holds_nothing() {
+    require_lab!();
+    assert!(in_pci_machine(), "run with tests/lab/run-tests --pci");
+    // As a domain's record looks for a moment after it has gone (its monitor removes it right
+    // after the domain), or for good when that monitor was killed.
+    run_ok("xenstore-write /libxl/pci/0000-06-02-0/domid 4242");
+    assert!(edu_assignable(), "a record of a gone domain is no hold");
+    let name = unique_name("pcis");
+    let cfg = Guest::new(&name).cfg("pci = ['06.02.0']").write_config();
+    let out = xm(&["create", &cfg.to_string_lossy()]);
+    let running = Running::adopt(&name);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!edu_assignable());
+    assert!(xm(&["destroy", &name]).status.success());
+    running.wait_gone(Duration::from_secs(60));
+    wait_until(
+        Duration::from_secs(20),
+        "the device to be free again",
+        || edu_assignable().then_some(()),
+    );
+}

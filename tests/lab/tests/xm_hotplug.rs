@@ -186,3 +186,50 @@ fn network_attach_gives_the_guest_a_nic_it_pings_over_and_detach_removes_it() {
     xm_ok(&["destroy", &name]);
     g.wait_gone(Duration::from_secs(60));
 }
+
+#[test]
+fn devices_and_sizes_changed_on_a_running_domain_survive_its_reboot() {
+    require_lab!();
+    let name = unique_name("hpr");
+    let g = xm_created(&name, Guest::new(&name).cfg("maxmem = 256"));
+    let id = g.domid().unwrap();
+    let img = scratch_disk(&name, 16);
+    xm_ok(&[
+        "block-attach",
+        &name,
+        &format!("file:{}", img.display()),
+        "xvdb",
+        "r",
+    ]);
+    xm_ok(&["network-attach", &name, &format!("bridge={BRIDGE}")]);
+    xm_ok(&["mem-set", &name, "200"]);
+
+    // Rebuilt by its monitor from the plan as it is now.
+    xm_ok(&["reboot", &name]);
+    let new = wait_until(Duration::from_secs(120), "the domain's restart", || {
+        g.domid().filter(|&d| d != id)
+    });
+    wait_until(Duration::from_secs(120), "the restarted guest", || {
+        (console_text(&name).matches(GUEST_UP).count() >= 2).then_some(())
+    });
+    let blocks = xm_ok(&["block-list", &name]);
+    assert!(
+        blocks.contains(&format!("\n{XVDB}  0    0     4 ")),
+        "{blocks}"
+    );
+    let nics = xm_ok(&["network-list", &name]);
+    assert!(
+        nics.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("0   0  ")),
+        "{nics}"
+    );
+    assert_eq!(
+        in_guest(&g, "cat /sys/block/xvdb/size /sys/block/xvdb/ro"),
+        "32768\n1"
+    );
+    let target = run_ok(&format!("xenstore-read /local/domain/{new}/memory/target"));
+    assert_eq!(target.trim(), "204800");
+    xm_ok(&["destroy", &name]);
+    g.wait_gone(Duration::from_secs(60));
+}

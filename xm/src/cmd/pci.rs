@@ -7,7 +7,7 @@ use xm::xen::{ControlError, Host};
 /// `xm pci-list-assignable-devices`: one `SSSS:BB:DD.F` per line, nothing when there are none.
 pub fn list_assignable() -> Result<(), ControlError> {
     let host = Host::open()?;
-    for f in pci::assignable(&host.xs) {
+    for f in pci::assignable(&host.xs, &host.xc) {
         println!("{}", f.bdf());
     }
     Ok(())

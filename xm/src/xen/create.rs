@@ -119,7 +119,7 @@ pub fn create(
     let trace = StepTimer::from_env();
     let physinfo = host.xc.physinfo()?;
     check_plan(plan, physinfo.free_pages * 4 / 1024)?;
-    pci::check(&host.xs, &physinfo, &plan.pci)?;
+    pci::check(&host.xs, &host.xc, &physinfo, &plan.pci)?;
     trace.step("checks (files, memory, pci)");
     // The bootloader runs before the domain exists, so its failure leaves nothing to undo;
     // the files it extracts are held open (and readable) until `booted` is dropped, right

@@ -121,25 +121,38 @@ pub fn parse_bdf(text: &str) -> Option<PciFunction> {
 }
 
 /// The functions bound to pciback and held by no domain, in BDF order.
-pub fn assignable(xs: &Xs) -> Vec<PciFunction> {
+pub fn assignable(xs: &Xs, xc: &Xc) -> Vec<PciFunction> {
     let mut out: Vec<PciFunction> = std::fs::read_dir(PCIBACK)
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| parse_bdf(&e.file_name().to_string_lossy()))
-        .filter(|f| !claimed(xs, f))
+        .filter(|f| holder(xc, xs.try_read(&f.claim_path()).ok().flatten()).is_none())
         .collect();
     out.sort_by_key(PciFunction::sbdf);
     out
 }
 
-fn claimed(xs: &Xs, f: &PciFunction) -> bool {
-    xs.try_read(&f.claim_path()).ok().flatten().is_some()
+/// The live domain a claim record names, if any. A record whose domain has gone holds
+/// nothing: the domain's monitor (or `xm destroy`) removes it right after the domain, so a
+/// create that follows `xm shutdown -w` at once can find it still there, or one killed can
+/// have left it. A domain the hypervisor cannot tell about counts as live.
+fn holder(xc: &Xc, record: Option<Vec<u8>>) -> Option<DomId> {
+    let domid: DomId = String::from_utf8_lossy(&record?).trim().parse().ok()?;
+    match xc.domain_info(domid) {
+        Ok(None) => None,
+        _ => Some(domid),
+    }
 }
 
 /// Checks, before anything is built, that the functions can be passed through: the
 /// hypervisor has an IOMMU, each function exists, is bound to pciback and is free.
-pub fn check(xs: &Xs, physinfo: &PhysInfo, funcs: &[PciFunction]) -> Result<(), ControlError> {
+pub fn check(
+    xs: &Xs,
+    xc: &Xc,
+    physinfo: &PhysInfo,
+    funcs: &[PciFunction],
+) -> Result<(), ControlError> {
     if funcs.is_empty() {
         return Ok(());
     }
@@ -165,10 +178,9 @@ pub fn check(xs: &Xs, physinfo: &PhysInfo, funcs: &[PciFunction]) -> Result<(), 
                  {PCIBACK}/new_slot and bind)"
             )));
         }
-        if let Some(holder) = xs.try_read(&f.claim_path()).ok().flatten() {
+        if let Some(h) = holder(xc, xs.try_read(&f.claim_path()).ok().flatten()) {
             return Err(ControlError::Pci(format!(
-                "PCI device {bdf} is not assignable: domain {} holds it",
-                String::from_utf8_lossy(&holder)
+                "PCI device {bdf} is not assignable: domain {h} holds it"
             )));
         }
     }
@@ -186,7 +198,7 @@ pub fn attach_all(
     funcs: &[PciFunction],
 ) -> Result<(), ControlError> {
     for f in funcs {
-        claim(xs, f, domid)?;
+        claim(xs, xc, f, domid)?;
         reset(f);
         grant(xc, domid, f)?;
         xc.assign_device(domid, f.sbdf()).map_err(|e| {
@@ -202,21 +214,22 @@ pub fn attach_all(
 }
 
 /// Records `domid` as the function's holder, unless another domain got it first.
-fn claim(xs: &Xs, f: &PciFunction, domid: DomId) -> Result<(), ControlError> {
+/// (A record left by a domain that has gone is taken over.)
+fn claim(xs: &Xs, xc: &Xc, f: &PciFunction, domid: DomId) -> Result<(), ControlError> {
     let path = f.claim_path();
-    let holder = xs.transaction(|tx| {
-        if let Some(v) = tx.try_read(&path)? {
-            return Ok(Some(String::from_utf8_lossy(&v).into_owned()));
+    let other = xs.transaction(|tx| {
+        if let Some(h) = holder(xc, tx.try_read(&path)?).filter(|&h| h != domid) {
+            return Ok(Some(h));
         }
         tx.write(&path, domid.to_string().as_bytes())?;
         Ok(None)
     })?;
-    match holder {
-        Some(h) if h != domid.to_string() => Err(ControlError::Pci(format!(
+    match other {
+        Some(h) => Err(ControlError::Pci(format!(
             "PCI device {} is not assignable: domain {h} holds it",
             f.bdf()
         ))),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 
@@ -371,13 +384,13 @@ pub fn hot_attach(
             "PCI device {bdf} is already attached to domain {name}"
         )));
     }
-    check(xs, physinfo, std::slice::from_ref(f))?;
+    check(xs, xc, physinfo, std::slice::from_ref(f))?;
     let back = backend_path(domid);
     let existing = xs.try_read(&format!("{back}/num_devs"))?.is_some();
     if existing {
         wait_connected(xs, domid, &format!("pci-attach {bdf}"))?;
     }
-    claim(xs, f, domid)?;
+    claim(xs, xc, f, domid)?;
     let undo = |e: ControlError| {
         release_one(xs, f);
         e
