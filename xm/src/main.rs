@@ -185,20 +185,7 @@ fn version_text() -> &'static str {
 fn main() -> ExitCode {
     let _failpoints = xm::xen::failpoint::setup();
     let table = Cli::command();
-    let visible: Vec<(String, String)> = table
-        .get_subcommands()
-        .filter(|c| !c.is_hide_set())
-        .map(|c| {
-            let about = c.get_about().map(|a| a.to_string()).unwrap_or_default();
-            (c.get_name().to_string(), about)
-        })
-        .collect();
-    let hidden: Vec<String> = table
-        .get_subcommands()
-        .filter(|c| c.is_hide_set())
-        .map(|c| c.get_name().to_string())
-        .collect();
-    let argv = match cmd::help::route(std::env::args_os().collect(), &visible, &hidden) {
+    let argv = match cmd::help::route(std::env::args_os().collect(), &table) {
         cmd::help::Route::Run(argv) => argv,
         cmd::help::Route::Exit {
             stdout,
@@ -210,20 +197,31 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let word = argv.get(1).map(|w| w.to_string_lossy().into_owned());
     let parsed = Cli::command()
         .version(version_text())
         .try_get_matches_from(argv)
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
+            // Help and version are not errors.
             let _ = e.print();
-            // xm exited 1 on a bad command line; help and version are not errors.
-            return if e.use_stderr() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // As xm: the error, the command's help, exit 1.
+            match word.as_deref().and_then(|w| table.find_subcommand(w)) {
+                Some(sub) => {
+                    let (stderr, stdout) = cmd::help::usage_error(sub, &e);
+                    eprint!("{stderr}");
+                    print!("{stdout}");
+                }
+                None => {
+                    let _ = e.print();
+                }
+            }
+            return ExitCode::from(1);
         }
     };
     let result = match &cli.command {

@@ -95,8 +95,30 @@ fn unknown_subcommands_and_bad_options_exit_1() {
              Error: this is not a Xen dom0: /dev/xen/privcmd missing\n"
         );
     }
-    let (_, _, rc) = xm(&["list", "--no-such-option"]);
+    // A refused command line: xm's words, then the command's help, exit 1.
+    let (out, err, rc) = xm(&["list", "--no-such-option"]);
     assert_eq!(rc, 1);
+    assert_eq!(err, "Error: option --no-such-option not recognized\n\n");
+    assert!(
+        out.starts_with("Usage: xm list [options] [Domain, ...]\n"),
+        "{out}"
+    );
+    let (out, err, rc) = xm(&["destroy"]);
+    assert_eq!(
+        (err.as_str(), rc),
+        ("Error: 'xm destroy' requires 1 argument.\n\n", 1)
+    );
+    assert_eq!(
+        out,
+        "Usage: xm destroy <Domain>\n\nTerminate a domain immediately.\n"
+    );
+    // xm CMD --help (or a prefix's): xm's layout, a usage exit.
+    let (out, _, rc) = xm(&["shut", "ce", "--help"]);
+    assert_eq!(rc, 1);
+    assert!(
+        out.starts_with("Usage: xm shutdown <Domain> [-waRH]\n\nShutdown a domain.\n  -a, --all  "),
+        "{out}"
+    );
 }
 
 /// Values out of range are refused when the config is turned into a plan, before the

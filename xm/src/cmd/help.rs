@@ -129,16 +129,13 @@ pub enum Route {
     },
 }
 
-/// Decides what `argv` means. `commands`: the visible subcommands and their descriptions,
-/// `hidden`: commands that exist but are not shown (`monitor`).
-pub fn route(
-    mut argv: Vec<std::ffi::OsString>,
-    commands: &[(String, String)],
-    hidden: &[String],
-) -> Route {
+/// Decides what `argv` means for the command table `cli` (its hidden subcommands, such as
+/// `monitor`, run but are not listed or abbreviated).
+pub fn route(mut argv: Vec<std::ffi::OsString>, cli: &clap::Command) -> Route {
+    let (commands, hidden) = table(cli);
     let Some(word) = argv.get(1).map(|w| w.to_string_lossy().into_owned()) else {
         return Route::Exit {
-            stdout: short_help(commands),
+            stdout: short_help(&commands),
             stderr: String::new(),
             code: 1,
         };
@@ -146,35 +143,267 @@ pub fn route(
     let known = |w: &str| commands.iter().any(|(n, _)| n == w) || hidden.iter().any(|h| h == w);
     if word == "help" || word == "--help" || word == "-h" {
         return Route::Exit {
-            stdout: long_help(commands),
+            stdout: long_help(&commands),
             stderr: String::new(),
             code: 0,
         };
     }
-    if known(&word) || word.starts_with('-') {
+    if word.starts_with('-') {
         return Route::Run(argv);
     }
-    if let Some((_, new)) = ALIASES.iter().find(|(old, new)| *old == word && known(new)) {
-        argv[1] = (*new).into();
-        eprintln!("Command {word} is deprecated.  Please use xm {new} instead.");
-        return Route::Run(argv);
-    }
-    if word.len() > 1 {
+    let mut notice = String::new();
+    let name = if known(&word) {
+        word.clone()
+    } else if let Some((_, new)) = ALIASES.iter().find(|(old, new)| *old == word && known(new)) {
+        notice = format!("Command {word} is deprecated.  Please use xm {new} instead.\n");
+        new.to_string()
+    } else {
         let matches: Vec<&String> = commands
             .iter()
             .map(|(n, _)| n)
-            .filter(|n| n.starts_with(&word))
+            .filter(|n| word.len() > 1 && n.starts_with(&word))
             .collect();
-        if let [only] = matches.as_slice() {
-            argv[1] = only.as_str().into();
-            return Route::Run(argv);
+        match matches.as_slice() {
+            [only] => only.to_string(),
+            _ => {
+                return Route::Exit {
+                    stdout: short_help(&commands),
+                    stderr: format!("Error: Subcommand {word} not found!\n"),
+                    code: 1,
+                };
+            }
+        }
+    };
+    // As xm: `-h` or `--help` anywhere on a command's line prints that command's help, and
+    // that is a usage exit (1).
+    let asks_help = argv[2..]
+        .iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "-h" || a == "--help");
+    if asks_help && let Some(sub) = cli.find_subcommand(&name) {
+        return Route::Exit {
+            stdout: command_help(sub),
+            stderr: notice,
+            code: 1,
+        };
+    }
+    eprint!("{notice}");
+    argv[1] = name.into();
+    Route::Run(argv)
+}
+
+/// The visible subcommands with their descriptions, and the names of the hidden ones.
+fn table(cli: &clap::Command) -> (Vec<(String, String)>, Vec<String>) {
+    let mut visible = Vec::new();
+    let mut hidden = Vec::new();
+    for c in cli.get_subcommands() {
+        if c.is_hide_set() {
+            hidden.push(c.get_name().to_string());
+        } else {
+            let about = c.get_about().map(|a| a.to_string()).unwrap_or_default();
+            visible.push((c.get_name().to_string(), about));
         }
     }
-    Route::Exit {
-        stdout: short_help(commands),
-        stderr: format!("Error: Subcommand {word} not found!\n"),
-        code: 1,
+    (visible, hidden)
+}
+
+/// xm 4.1's argument synopses (`SUBCOMMAND_HELP`), and ours in its style for the commands
+/// that take more or other arguments here; a command not listed gets one made from its
+/// positional arguments.
+const SYNOPSES: &[(&str, &str)] = &[
+    ("console", "[-q|--quiet] <Domain>"),
+    ("create", "<ConfigFile> [options] [vars]"),
+    ("destroy", "<Domain>"),
+    ("domid", "<DomainName>"),
+    ("domname", "<DomId>"),
+    (
+        "dump-core",
+        "[-L|--live] [-C|--crash] [-R|--reset] <Domain> [Filename]",
+    ),
+    ("list", "[options] [Domain, ...]"),
+    ("mem-max", "<Domain> <Mem>"),
+    ("mem-set", "<Domain> <Mem>"),
+    ("pause", "<Domain>"),
+    ("reboot", "<Domain> [-wa]"),
+    ("rename", "<Domain> <NewDomainName>"),
+    ("reset", "<Domain>"),
+    ("domstate", "<Domain>"),
+    ("shutdown", "<Domain> [-waRH]"),
+    ("sysrq", "<Domain> <letter>"),
+    (
+        "trigger",
+        "<Domain> <nmi|reset|init|s3resume|power> [<VCPU>]",
+    ),
+    ("unpause", "<Domain>"),
+    ("uptime", "[-s] [Domain, ...]"),
+    ("vcpu-list", "[Domain, ...]"),
+    ("vcpu-pin", "<Domain> <VCPU|all> <CPUs|all>"),
+    ("vcpu-set", "<Domain> <vCPUs>"),
+    ("debug-keys", "<Keys>"),
+    ("dmesg", "[-c|--clear]"),
+    ("info", ""),
+    ("top", ""),
+    ("sched-credit", "[-d <Domain> [-w[=WEIGHT]|-c[=CAP]]]"),
+    ("sched-credit2", "[-d <Domain> [-w[=WEIGHT]]]"),
+    (
+        "block-attach",
+        "<Domain> <BackDev> <FrontDev> <Mode> [BackDomain]",
+    ),
+    (
+        "block-configure",
+        "<Domain> <BackDev> <FrontDev> <Mode> [BackDomain]",
+    ),
+    ("block-detach", "<Domain> <DevId> [-f|--force]"),
+    ("block-list", "<Domain> [--long]"),
+    (
+        "network-attach",
+        "<Domain> [type=<type>] [mac=<mac>] [bridge=<bridge>] [ip=<ip>] [script=<script>] \
+         [backend=<BE>] [vifname=<name>] [rate=<rate>] [model=<model>] [accel=<accel>]",
+    ),
+    ("network-detach", "<Domain> <DevId|mac> [-f|--force]"),
+    ("network-list", "<Domain> [--long]"),
+    (
+        "pci-attach",
+        "[-o|--options=<opt>] <Domain> <domain:bus:slot.func> [virtual slot]",
+    ),
+    ("pci-detach", "<Domain> <domain:bus:slot.func>"),
+    ("pci-list", "<Domain>"),
+    ("pci-list-assignable-devices", ""),
+];
+
+/// A command's synopsis: xm's, or one made from its positional arguments.
+fn synopsis(cmd: &clap::Command) -> String {
+    if let Some((_, s)) = SYNOPSES.iter().find(|(n, _)| *n == cmd.get_name()) {
+        return s.to_string();
     }
+    let mut words = Vec::new();
+    if cmd
+        .get_arguments()
+        .any(|a| !a.is_positional() && !is_builtin(a))
+    {
+        words.push("[options]".to_string());
+    }
+    for a in cmd.get_positionals() {
+        let name = value_name(a);
+        let many = a.get_num_args().is_some_and(|n| n.max_values() > 1);
+        words.push(match (a.is_required_set(), many) {
+            (_, true) => format!("[{name}, ...]"),
+            (true, false) => format!("<{name}>"),
+            (false, false) => format!("[{name}]"),
+        });
+    }
+    words.join(" ")
+}
+
+/// clap's own `--help` and `--version`, which xm's option lists do not show.
+fn is_builtin(a: &clap::Arg) -> bool {
+    matches!(a.get_id().as_str(), "help" | "version")
+}
+
+/// What `xm CMD --help` prints (xm 4.1's `cmdHelp`): the synopsis, the description and, if
+/// the command has options, one `  %-30s %-43s` line each, wrapped at 43.
+pub fn command_help(cmd: &clap::Command) -> String {
+    let about = cmd.get_about().map(|a| a.to_string()).unwrap_or_default();
+    let mut out = format!(
+        "Usage: xm {} {}\n\n{about}\n",
+        cmd.get_name(),
+        synopsis(cmd)
+    );
+    let options: Vec<&clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| !a.is_positional() && !is_builtin(a))
+        .collect();
+    if options.is_empty() {
+        return out;
+    }
+    for a in options {
+        let value = if a.get_action().takes_values() {
+            format!("=<{}>", value_name(a))
+        } else {
+            String::new()
+        };
+        let short = a.get_short().map(|c| format!("-{c}"));
+        let long = a.get_long().map(|l| format!("--{l}{value}"));
+        let name = match (short, long) {
+            (Some(s), Some(l)) => format!("{s}, {l}"),
+            (Some(s), None) => s,
+            (None, Some(l)) => l,
+            (None, None) => continue,
+        };
+        let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        let lines = line_wrap(&help, 43);
+        out.push_str(&format!("  {name:<30} {:<43}\n", lines[0]));
+        for more in &lines[1..] {
+            out.push_str(&format!("{}{more}\n", " ".repeat(33)));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// xm's words for a command line the command refuses (`Error: ...` on stderr, then the
+/// command's help on stdout, exit 1): the argument count as xm's `arg_check` said it, an
+/// unknown option as getopt said it, clap's own words for the rest.
+pub fn usage_error(cmd: &clap::Command, e: &clap::Error) -> (String, String) {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let name = cmd.get_name();
+    let offending = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let positionals: Vec<&clap::Arg> = cmd.get_positionals().collect();
+    let lo = positionals.iter().filter(|a| a.is_required_set()).count();
+    let unbounded = positionals
+        .iter()
+        .any(|a| a.get_num_args().is_some_and(|n| n.max_values() > 1));
+    let hi = positionals.len();
+    let count_words = || {
+        if lo == hi {
+            format!(
+                "'xm {name}' requires {lo} argument{}.",
+                if lo == 1 { "" } else { "s" }
+            )
+        } else if unbounded {
+            format!(
+                "'xm {name}' requires at least {lo} argument{}.",
+                if lo == 1 { "" } else { "s" }
+            )
+        } else {
+            format!("'xm {name}' requires between {lo} and {hi} arguments.")
+        }
+    };
+    let message = match e.kind() {
+        ErrorKind::UnknownArgument if offending.starts_with('-') => {
+            let option = offending.split('=').next().unwrap_or(&offending);
+            format!("option {option} not recognized")
+        }
+        ErrorKind::UnknownArgument | ErrorKind::TooManyValues => count_words(),
+        ErrorKind::MissingRequiredArgument => match e.get(ContextKind::InvalidArg) {
+            // Positionals are shown as `<Name>`; a missing option keeps clap's words.
+            Some(ContextValue::Strings(missing)) if missing.iter().all(|m| m.starts_with('<')) => {
+                count_words()
+            }
+            _ => clap_words(e),
+        },
+        _ => clap_words(e),
+    };
+    (format!("Error: {message}\n\n"), command_help(cmd))
+}
+
+/// An argument's value name (its id where it has none).
+fn value_name(a: &clap::Arg) -> String {
+    a.get_value_names()
+        .and_then(|v| v.first())
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| a.get_id().to_string())
+}
+
+/// clap's one-line account of an error, without its `error: ` prefix.
+fn clap_words(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.trim_start_matches("error: ").to_string()
 }
 
 /// xm 4.1's `_line_wrap`: words while the line stays under `width`.
@@ -245,12 +474,11 @@ mod tests {
     use super::*;
     use std::ffi::OsString;
 
-    fn table() -> Vec<(String, String)> {
-        [
+    fn cli() -> clap::Command {
+        use clap::{Arg, ArgAction, Command};
+        let about = [
             ("console", "Attach to <Domain>'s console."),
             ("create", "Create a domain based on <ConfigFile>."),
-            ("list", "List information about all/some domains."),
-            ("mem-set", "Set the current memory usage for a domain."),
             (
                 "mem-max",
                 "Set the maximum amount reservation for a domain.",
@@ -264,10 +492,43 @@ mod tests {
                 "vcpu-set",
                 "Set the number of active VCPUs for allowed for the domain.",
             ),
-        ]
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect()
+        ];
+        let mut cli = Command::new("xm")
+            .subcommand(
+                Command::new("list")
+                    .about("List information about all/some domains.")
+                    .arg(
+                        Arg::new("long")
+                            .short('l')
+                            .long("long")
+                            .action(ArgAction::SetTrue)
+                            .help("The output for xm list presented as SXP, one `(domain ...)` per domain."),
+                    )
+                    .arg(
+                        Arg::new("state")
+                            .long("state")
+                            .value_name("state")
+                            .help("Only domains in this state."),
+                    )
+                    .arg(Arg::new("domains").value_name("Domain").num_args(0..)),
+            )
+            .subcommand(
+                Command::new("mem-set")
+                    .about("Set the current memory usage for a domain.")
+                    .arg(Arg::new("domain").value_name("Domain").required(true))
+                    .arg(Arg::new("mem").value_name("Mem").required(true)),
+            )
+            .subcommand(
+                Command::new("frob")
+                    .about("Frob a domain.")
+                    .arg(Arg::new("domain").value_name("Domain").required(true))
+                    .arg(Arg::new("file").value_name("Filename")),
+            )
+            .subcommand(Command::new("monitor").hide(true));
+        for (name, text) in about {
+            cli = cli.subcommand(Command::new(name).about(text));
+        }
+        cli
     }
 
     fn argv(words: &[&str]) -> Vec<OsString> {
@@ -275,7 +536,7 @@ mod tests {
     }
 
     fn run(words: &[&str]) -> Route {
-        route(argv(words), &table(), &["monitor".to_string()])
+        route(argv(words), &cli())
     }
 
     #[test]
@@ -349,7 +610,8 @@ mod tests {
                 "mem-set",
                 "vcpu-set",
                 "pci-list",
-                "pci-list-assignable-devices"
+                "pci-list-assignable-devices",
+                "frob"
             ]
         );
         assert!(stdout.starts_with("Usage: xm <subcommand> [args]\n"));
@@ -395,6 +657,77 @@ mod tests {
         assert_eq!(
             run(&["xm", "--version"]),
             Route::Run(argv(&["xm", "--version"]))
+        );
+    }
+
+    #[test]
+    fn a_commands_help_is_xms_layout_and_a_usage_exit() {
+        let Route::Exit {
+            stdout,
+            stderr,
+            code,
+        } = run(&["xm", "li", "--long", "-h"])
+        else {
+            panic!()
+        };
+        assert_eq!((stderr.as_str(), code), ("", 1));
+        assert_eq!(
+            stdout,
+            "Usage: xm list [options] [Domain, ...]\n\
+             \n\
+             List information about all/some domains.\n  \
+             -l, --long                     The output for xm list presented as SXP,   \n\
+             \x20                                one `(domain ...)` per domain.\n  \
+             --state=<state>                Only domains in this state.                \n\
+             \n"
+        );
+        // No options: no option lines; a synopsis made from the positionals.
+        let Route::Exit { stdout, .. } = run(&["xm", "frob", "--help"]) else {
+            panic!()
+        };
+        assert_eq!(
+            stdout,
+            "Usage: xm frob <Domain> [Filename]\n\nFrob a domain.\n"
+        );
+        // After `--` it is an argument.
+        assert!(matches!(run(&["xm", "frob", "--", "-h"]), Route::Run(_)));
+        // An alias's help keeps the deprecation line.
+        let Route::Exit { stderr, .. } = run(&["xm", "balloon", "-h"]) else {
+            panic!()
+        };
+        assert_eq!(
+            stderr,
+            "Command balloon is deprecated.  Please use xm mem-set instead.\n"
+        );
+    }
+
+    #[test]
+    fn argument_errors_in_xms_words() {
+        let cli = cli();
+        let error = |words: &[&str]| {
+            let e = cli.clone().try_get_matches_from(words).unwrap_err();
+            let sub = cli.find_subcommand(words[1]).unwrap();
+            usage_error(sub, &e)
+        };
+        let (err, out) = error(&["xm", "mem-set", "ce"]);
+        assert_eq!(err, "Error: 'xm mem-set' requires 2 arguments.\n\n");
+        assert!(
+            out.starts_with("Usage: xm mem-set <Domain> <Mem>\n"),
+            "{out}"
+        );
+        let (err, _) = error(&["xm", "mem-set", "ce", "1", "2"]);
+        assert_eq!(err, "Error: 'xm mem-set' requires 2 arguments.\n\n");
+        let (err, _) = error(&["xm", "frob"]);
+        assert_eq!(
+            err,
+            "Error: 'xm frob' requires between 1 and 2 arguments.\n\n"
+        );
+        let (err, _) = error(&["xm", "list", "--frob=3"]);
+        assert_eq!(err, "Error: option --frob not recognized\n\n");
+        let (err, _) = error(&["xm", "list", "--state"]);
+        assert!(
+            err.starts_with("Error: ") && err.contains("--state"),
+            "{err}"
         );
     }
 }
