@@ -106,6 +106,9 @@ enum Command {
     /// Destroy a domain's virtual block device.
     #[command(name = "block-detach", verbatim_doc_comment)]
     BlockDetach(cmd::device::DetachArgs),
+    /// Change block device configuration.
+    #[command(name = "block-configure", verbatim_doc_comment)]
+    BlockConfigure(cmd::device::BlockAttachArgs),
     /// List virtual block devices for a domain.
     #[command(name = "block-list", verbatim_doc_comment)]
     BlockList(cmd::device::ListArgs),
@@ -255,6 +258,7 @@ fn main() -> ExitCode {
         Command::Top => cmd::hyp::top().map_err(Into::into),
         Command::BlockAttach(a) => cmd::device::block_attach(a).map_err(Into::into),
         Command::BlockDetach(a) => cmd::device::block_detach(a).map_err(Into::into),
+        Command::BlockConfigure(a) => cmd::device::block_configure(a).map_err(Into::into),
         Command::BlockList(a) => cmd::device::block_list(a).map_err(Into::into),
         Command::NetworkAttach(a) => cmd::device::network_attach(a).map_err(Into::into),
         Command::NetworkDetach(a) => cmd::device::network_detach(a).map_err(Into::into),

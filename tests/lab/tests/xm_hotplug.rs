@@ -233,3 +233,129 @@ fn devices_and_sizes_changed_on_a_running_domain_survive_its_reboot() {
     xm_ok(&["destroy", &name]);
     g.wait_gone(Duration::from_secs(60));
 }
+
+/// `hdc`'s device number (IDE 1 master, major 22); the guest calls it `xvdc`.
+const HDC: u32 = 5632;
+
+#[test]
+fn block_configure_changes_a_cdroms_media_and_the_long_lists_show_the_devices() {
+    require_lab!();
+    let name = unique_name("hpc");
+    let media = |tag: &str, mib: u64| {
+        let img = scratch_disk(&format!("{name}-{tag}"), mib);
+        run_ok(&format!(
+            "printf media-{tag} | dd of={} conv=notrunc status=none",
+            img.display()
+        ));
+        img
+    };
+    let (a, b) = (media("a", 4), media("b", 8));
+    let g = xm_created(
+        &name,
+        Guest::new(&name)
+            .vif()
+            .disk(&format!("file:{},hdc:cdrom,r", a.display())),
+    );
+    let id = g.domid().unwrap();
+    wait_until(IN_GUEST, "the cdrom in the guest", || {
+        let out = g.guest_cmd("cat /sys/block/xvdc/size", IN_GUEST);
+        (out.rc == 0).then_some(())
+    });
+    assert_eq!(
+        in_guest(
+            &g,
+            "cat /sys/block/xvdc/size /sys/block/xvdc/ro; head -c 7 /dev/xvdc; echo"
+        ),
+        "8192\n1\nmedia-a"
+    );
+
+    // list -l: the record xendomains-style scripts grep, with the devices.
+    let long = xm_ok(&["list", "-l", &name]);
+    let grepped: Vec<&str> = long
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("(domain") || l.starts_with("(domid") || l.starts_with("(name"))
+        .collect();
+    assert_eq!(
+        grepped,
+        [
+            "(domain".to_string(),
+            format!("(domid {id})"),
+            format!("(name {name})")
+        ],
+        "{long}"
+    );
+    for want in [
+        format!("(uname file:{})", a.display()),
+        "(dev hdc:cdrom)".to_string(),
+        "(mode r)".to_string(),
+        format!("(bridge {BRIDGE})"),
+        "(console (protocol vt100) (location ".to_string(),
+        "(on_crash ".to_string(),
+    ] {
+        assert!(long.contains(&want), "{want} missing from\n{long}");
+    }
+    // block-list -l: the frontend's nodes.
+    let blocks = xm_ok(&["block-list", "-l", &name]);
+    assert!(blocks.starts_with(&format!("({HDC}\n")), "{blocks}");
+    for want in ["(device-type cdrom)", "(state 4)", "(backend-id 0)"] {
+        assert!(blocks.contains(want), "{want} missing from\n{blocks}");
+    }
+    assert!(xm_ok(&["network-list", "-l", &name]).starts_with("(0\n"));
+
+    // New media: the guest reads it at the same name; dom0 lets the old image go.
+    xm_ok(&[
+        "block-configure",
+        &name,
+        &format!("file:{}", b.display()),
+        "hdc:cdrom",
+        "r",
+    ]);
+    wait_until(IN_GUEST, "the new media in the guest", || {
+        let out = g.guest_cmd("cat /sys/block/xvdc/size", IN_GUEST);
+        (out.rc == 0 && out.text.trim() == "16384").then_some(())
+    });
+    assert_eq!(in_guest(&g, "head -c 7 /dev/xvdc; echo"), "media-b");
+    let losetup = run_ok("losetup -a");
+    assert!(!losetup.contains(&a.display().to_string()), "{losetup}");
+    assert!(losetup.contains(&b.display().to_string()), "{losetup}");
+    let list = xm_ok(&["block-list", &name]);
+    assert_eq!(list.lines().count(), 2, "{list}");
+    let plan = run_ok(&format!("xenstore-read /libxl/{id}/xm-plan"));
+    assert!(plan.contains(&b.display().to_string()) && !plan.contains(&a.display().to_string()));
+
+    // A disk is not a cdrom: refused, and left attached.
+    xm_ok(&[
+        "block-attach",
+        &name,
+        &format!("file:{}", a.display()),
+        "xvdb",
+        "r",
+    ]);
+    let out = xm(&[
+        "block-configure",
+        &name,
+        &format!("file:{}", b.display()),
+        "xvdb",
+        "r",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not a cdrom"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(xm_ok(&["block-list", &name]).contains(&format!("\n{XVDB}  ")));
+    // An unknown domain is exit 3.
+    let out = xm(&[
+        "block-configure",
+        "no-such-domain",
+        "file:/x",
+        "hdc:cdrom",
+        "r",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+
+    xm_ok(&["destroy", &name]);
+    g.wait_gone(Duration::from_secs(60));
+}

@@ -1,4 +1,4 @@
-//! `xm block-attach`, `block-detach`, `block-list`, `network-attach`, `network-detach`,
+//! `xm block-attach`, `block-detach`, `block-list`, `block-configure`, `network-attach`, `network-detach`,
 //! `network-list`.
 
 use domcfg::device::{DiskSpec, VifSpec};
@@ -40,8 +40,21 @@ pub struct ListArgs {
     /// backend (its path).
     #[arg(long)]
     json: bool,
+    /// Each device's frontend nodes as SXP, as xend showed them.
+    #[arg(short, long)]
+    long: bool,
     #[arg(value_name = "Domain")]
     domain: String,
+}
+
+/// `-l`: one `(DEVID ((key value) ...))` per device.
+fn print_long(host: &Host, domid: u32, devs: &[hotplug::Listed], kind: Kind) {
+    for d in devs {
+        print!(
+            "{}",
+            domcfg::sxp::render(&hotplug::frontend_record(host, domid, kind, d.devid))
+        );
+    }
 }
 
 fn print_json(devs: &[hotplug::Listed], kind: Kind) {
@@ -77,14 +90,26 @@ const VIF_KEYS: [&str; 10] = [
     "type", "mac", "bridge", "ip", "script", "backend", "vifname", "rate", "model", "accel",
 ];
 
-pub fn block_attach(args: &BlockAttachArgs) -> Result<(), ControlError> {
+/// The device a `block-attach`/`block-configure` line describes.
+fn disk_device(args: &BlockAttachArgs, what: &str) -> Result<Device, ControlError> {
     let mut spec = format!("{},{},{}", args.backdev, args.frontdev, args.mode);
     if let Some(b) = &args.backend {
         spec.push_str(&format!(",{b}"));
     }
-    let disk = DiskSpec::parse(&spec)
-        .map_err(|e| ControlError::Invalid(format!("block-attach {spec}: {e}")))?;
-    let dev = plan::vbd(&disk)?;
+    let disk =
+        DiskSpec::parse(&spec).map_err(|e| ControlError::Invalid(format!("{what} {spec}: {e}")))?;
+    plan::vbd(&disk)
+}
+
+pub fn block_configure(args: &BlockAttachArgs) -> Result<(), ControlError> {
+    let dev = disk_device(args, "block-configure")?;
+    let host = Host::open()?;
+    let d = host.find(&args.domain)?;
+    hotplug::configure(&host, d.domid, &dev)
+}
+
+pub fn block_attach(args: &BlockAttachArgs) -> Result<(), ControlError> {
+    let dev = disk_device(args, "block-attach")?;
     let host = Host::open()?;
     let d = host.find(&args.domain)?;
     hotplug::attach(&host, d.domid, &dev)
@@ -110,6 +135,10 @@ pub fn block_list(args: &ListArgs) -> Result<(), ControlError> {
     let devs = hotplug::list(&host, d.domid, Kind::Vbd)?;
     if args.json {
         print_json(&devs, Kind::Vbd);
+        return Ok(());
+    }
+    if args.long {
+        print_long(&host, d.domid, &devs, Kind::Vbd);
         return Ok(());
     }
     // As xm: the header only above a first device.
@@ -169,6 +198,10 @@ pub fn network_list(args: &ListArgs) -> Result<(), ControlError> {
     let devs = hotplug::list(&host, d.domid, Kind::Vif)?;
     if args.json {
         print_json(&devs, Kind::Vif);
+        return Ok(());
+    }
+    if args.long {
+        print_long(&host, d.domid, &devs, Kind::Vif);
         return Ok(());
     }
     if !devs.is_empty() {

@@ -1,9 +1,10 @@
 //! `xm list [-l] [--json] [--state=S] [DOMAIN...]`: xm's table byte for byte (sorted by name, or in the
-//! order domains were named), `-l` as xend's `(domain ...)` SXP, `--json` for scripts.
+//! order domains were named), `-l` as xend's `(domain ...)` SXP (see [`record`]), `--json` for
+//! scripts.
 
-use domcfg::sxp::{self, Sxp};
+use domcfg::sxp;
 use xm::xen::domain::{self, DomainSummary};
-use xm::xen::{ControlError, Host};
+use xm::xen::{ControlError, Host, record};
 
 #[derive(Debug, clap::Args)]
 #[command(override_usage = "xm list [options] [Domain, ...]")]
@@ -69,7 +70,7 @@ pub fn run(args: &ListArgs) -> Result<(), ControlError> {
         out.push('\n');
     } else if args.long {
         for r in &rows {
-            out.push_str(&sxp::render(&long_form(&host, r)));
+            out.push_str(&sxp::render(&record::domain_record(&host, r)));
         }
     } else {
         out.push_str(&domain::list_header());
@@ -99,71 +100,4 @@ fn json(rows: &[DomainSummary]) -> String {
         })
         .collect();
     serde_json::to_string_pretty(&v).unwrap_or_default()
-}
-
-/// The `(domain ...)` SXP of `xm list -l`: the row's facts plus what the domain's `/vm` node
-/// records (actions, start time, image).
-fn long_form(host: &Host, r: &DomainSummary) -> Sxp {
-    let uuid = domain::uuid_string(&r.uuid);
-    let vm = format!("/vm/{uuid}");
-    let dom = format!("/local/domain/{}", r.domid);
-    let keys = [
-        format!("{vm}/on_poweroff"),
-        format!("{vm}/on_reboot"),
-        format!("{vm}/on_crash"),
-        format!("{vm}/start_time"),
-        format!("{vm}/image/kernel"),
-        format!("{vm}/image/ramdisk"),
-        format!("{vm}/image/cmdline"),
-        format!("{dom}/memory/static-max"),
-        format!("{dom}/store/ring-ref"),
-        format!("{dom}/console/ring-ref"),
-    ];
-    let vals: Vec<Option<String>> = host
-        .xs
-        .read_many(&keys)
-        .into_iter()
-        .map(|r| r.ok().map(|b| String::from_utf8_lossy(&b).into_owned()))
-        .collect();
-    let text = |i: usize| vals[i].clone();
-    let mut d = vec![
-        Sxp::pair("domid", Sxp::Int(i64::from(r.domid))),
-        Sxp::pair("uuid", Sxp::s(uuid.clone())),
-        Sxp::pair("vcpus", Sxp::Int(i64::from(r.vcpus))),
-        Sxp::pair("name", Sxp::s(r.name.clone())),
-        Sxp::pair("memory", Sxp::Int(r.mem_mib as i64)),
-    ];
-    if let Some(max) = text(7).and_then(|t| t.parse::<i64>().ok()) {
-        d.push(Sxp::pair("maxmem", Sxp::Int(max / 1024)));
-    }
-    if let Ok((weight, cap)) = host.xc.sched_credit_get(r.domid) {
-        d.push(Sxp::pair("cpu_weight", Sxp::Int(i64::from(weight))));
-        d.push(Sxp::pair("cpu_cap", Sxp::Int(i64::from(cap))));
-    }
-    for (i, key) in ["on_poweroff", "on_reboot", "on_crash"].iter().enumerate() {
-        if let Some(v) = text(i) {
-            d.push(Sxp::pair(key, Sxp::s(v)));
-        }
-    }
-    d.push(Sxp::pair("state", Sxp::s(r.state.clone())));
-    d.push(Sxp::pair("cpu_time", Sxp::Float(r.cpu_time)));
-    d.push(Sxp::pair("online_vcpus", Sxp::Int(i64::from(r.vcpus))));
-    if let Some(t) = text(3) {
-        d.push(Sxp::pair("start_time", Sxp::s(t)));
-    }
-    if r.domid != 0 {
-        let mut image = vec![Sxp::s("linux")];
-        for (i, key) in [(4, "kernel"), (5, "ramdisk"), (6, "args")] {
-            if let Some(v) = text(i) {
-                image.push(Sxp::pair(key, Sxp::s(v)));
-            }
-        }
-        d.push(Sxp::pair("image", Sxp::List(image)));
-    }
-    for (i, key) in [(8, "store_mfn"), (9, "console_mfn")] {
-        if let Some(v) = text(i).and_then(|t| t.parse::<i64>().ok()) {
-            d.push(Sxp::pair(key, Sxp::Int(v)));
-        }
-    }
-    Sxp::node("domain", d)
 }

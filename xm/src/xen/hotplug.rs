@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use domcfg::sxp::Sxp;
+
 use super::create::update_plan_in;
 use super::device::{self, Device, Kind};
 use super::error::ControlError;
@@ -107,6 +109,87 @@ pub fn detach(
     Ok(())
 }
 
+/// `xm block-configure`: new media in the cdrom `new.devid` of `domid`. A PV guest has no
+/// media-change event, so the drive is taken out and put back with the new media (at the same
+/// id, so the guest's name for it stays); the guest sees the drive go and come back. Only a
+/// cdrom can be reconfigured, and only if the guest lets go of it (it refuses while the disc
+/// is mounted). If the new media cannot be attached, the old one is put back.
+pub fn configure(host: &Host, domid: DomId, new: &Device) -> Result<(), ControlError> {
+    let back = new.backend_path(domid);
+    let keys = ["params", "mode", "dev", "device-type"].map(|k| format!("{back}/{k}"));
+    let vals: Vec<Option<String>> = host
+        .xs
+        .read_many(&keys)
+        .into_iter()
+        .map(|r| r.ok().map(|v| String::from_utf8_lossy(&v).into_owned()))
+        .collect();
+    let [Some(params), Some(mode), Some(dev), Some(devtype)] =
+        <[Option<String>; 4]>::try_from(vals).unwrap_or_default()
+    else {
+        return Err(ControlError::Invalid(format!(
+            "Device {} (vbd) is not connected to domain {domid}",
+            new.devid
+        )));
+    };
+    if devtype != "cdrom" {
+        return Err(ControlError::Invalid(format!(
+            "Device {} ({dev}) of domain {domid} is a {devtype}, not a cdrom: block-configure \
+             changes a cdrom's media (use block-detach and block-attach for a disk)",
+            new.devid
+        )));
+    }
+    let new = Device::vbd(
+        new.devid,
+        &dev,
+        new.params().unwrap_or_default(),
+        back_value(new, "mode").unwrap_or(&mode),
+        true,
+    );
+    detach(host, domid, Kind::Vbd, new.devid, false)?;
+    // The guest drops its old drive when it sees the nodes gone; if they are back before it
+    // looks (its xenbus checks then, not when they went), it keeps the old, closed drive and
+    // never takes the new one. So: put the drive back, check that the guest connects to it,
+    // and if it does not, take it out again and give the guest longer to look.
+    let front_state = format!("{}/state", new.frontend_path(domid));
+    let mut failure = None;
+    for pause_ms in [200, 1000, 3000] {
+        std::thread::sleep(Duration::from_millis(pause_ms));
+        if let Err(e) = attach(host, domid, &new) {
+            failure = Some(e);
+            break;
+        }
+        let connected = matches!(
+            wait_node(&host.xs, &front_state, DETACH_TIMEOUT, |v| v == "4"),
+            Ok(Ok(_))
+        );
+        if connected {
+            return Ok(());
+        }
+        remove(host, domid, &new);
+        failure = Some(ControlError::Invalid(format!(
+            "domain {domid} did not connect to the new media in {} s",
+            DETACH_TIMEOUT.as_secs()
+        )));
+    }
+    let Some(e) = failure else {
+        return Ok(());
+    };
+    let old = Device::vbd(new.devid, &dev, &params, &mode, true);
+    Err(match attach(host, domid, &old) {
+        Ok(()) => e,
+        Err(again) => ControlError::Invalid(format!(
+            "{e}; and the old media could not be put back either: {again}"
+        )),
+    })
+}
+
+fn back_value<'d>(dev: &'d Device, key: &str) -> Option<&'d str> {
+    dev.back
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
 /// Undoes a device: its hotplug script's work, its nodes and its place in the kept plan.
 fn remove(host: &Host, domid: DomId, dev: &Device) {
     device::teardown(&host.xs, std::slice::from_ref(dev), domid);
@@ -197,6 +280,23 @@ pub fn list(host: &Host, domid: DomId, kind: Kind) -> Result<Vec<Listed>, Contro
         });
     }
     Ok(out)
+}
+
+/// One device for `block-list -l` / `network-list -l`, as xend's `getDeviceSxprs` gave it:
+/// `(DEVID ((key value) ...))` with the frontend directory's keys in the store's order.
+pub fn frontend_record(host: &Host, domid: DomId, kind: Kind, devid: u32) -> Sxp {
+    let dir = format!("/local/domain/{domid}/device/{}/{devid}", kind.as_str());
+    let keys = host.xs.directory(&dir).unwrap_or_default();
+    let paths: Vec<String> = keys.iter().map(|k| format!("{dir}/{k}")).collect();
+    let pairs = keys
+        .iter()
+        .zip(host.xs.read_many(&paths))
+        .filter_map(|(k, v)| {
+            let v = String::from_utf8_lossy(&v.ok()?).into_owned();
+            Some(Sxp::pair(k, Sxp::s(v)))
+        })
+        .collect();
+    Sxp::List(vec![Sxp::Int(i64::from(devid)), Sxp::List(pairs)])
 }
 
 /// `block-list`'s header, as xm 4.1 printed it.

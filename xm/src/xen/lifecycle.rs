@@ -46,22 +46,27 @@ pub fn request(host: &Host, domid: DomId, req: Request) -> Result<(), ControlErr
             "Domain cannot be shutdown".to_string(),
         ));
     }
-    // Only into the node the domain was built with: writing blindly would create a home for
-    // a domain that has none (a create killed half-way), which nothing would ever remove.
     let node = format!("/local/domain/{domid}/control/shutdown");
-    host.xs.transaction(|tx| {
-        if tx.try_read(&node)?.is_none() {
+    write_control(host, &node, req.as_str())?
+        .then_some(())
+        .ok_or_else(|| {
+            ControlError::Unsupported(format!(
+                "Domain {domid} has no control/shutdown node to ask it with (was its create interrupted? xm destroy removes it)"
+            ))
+        })
+}
+
+/// Writes `value` into the control node `node` if it exists (one transaction); false if it
+/// does not. Only into a node the domain was built with: writing blindly would create a home
+/// for a domain that has none (a create killed half-way), which nothing would ever remove.
+fn write_control(host: &Host, node: &str, value: &str) -> Result<bool, ControlError> {
+    Ok(host.xs.transaction(|tx| {
+        if tx.try_read(node)?.is_none() {
             return Ok(false);
         }
-        tx.write(&node, req.as_str())?;
+        tx.write(node, value)?;
         Ok(true)
-    })?
-    .then_some(())
-    .ok_or_else(|| {
-        ControlError::Unsupported(format!(
-            "Domain {domid} has no control/shutdown node to ask it with (was its create interrupted? xm destroy removes it)"
-        ))
-    })
+    })?)
 }
 
 /// `xm sysrq`: the magic SysRq key `key` for the guest, written where its PV `manage` driver
@@ -79,19 +84,14 @@ pub fn sysrq(host: &Host, domid: DomId, key: &str) -> Result<(), ControlError> {
         )));
     }
     let node = format!("/local/domain/{domid}/control/sysrq");
-    let has = host.xs.transaction(|tx| {
-        if tx.try_read(&node)?.is_none() {
-            return Ok(false);
-        }
-        tx.write(&node, c.to_string())?;
-        Ok(true)
-    })?;
-    has.then_some(()).ok_or_else(|| {
-        ControlError::Unsupported(format!(
-            "Domain {domid} has no control/sysrq node (dom0 and domains xm or xl did not \
+    write_control(host, &node, &c.to_string())?
+        .then_some(())
+        .ok_or_else(|| {
+            ControlError::Unsupported(format!(
+                "Domain {domid} has no control/sysrq node (dom0 and domains xm or xl did not \
              build take no sysrq this way)"
-        ))
-    })
+            ))
+        })
 }
 
 /// `xm trigger`: `nmi`, `reset`, `init` or `power` for one vcpu, through Xen's

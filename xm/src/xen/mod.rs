@@ -20,6 +20,7 @@ pub mod lifecycle;
 pub mod memory;
 pub mod pci;
 pub mod plan;
+pub mod record;
 pub mod sched;
 pub mod storelock;
 pub mod vcpu;

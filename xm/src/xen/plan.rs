@@ -14,6 +14,7 @@ use super::device::{self, Device, SCRIPT_DIR, VifPlan};
 use super::error::ControlError;
 use super::pci::PciFunction;
 use super::sched;
+use super::vcpu;
 
 impl DomainPlan {
     /// The plan for `c`, or a clear error for what cannot be built yet.
@@ -218,32 +219,13 @@ pub fn kernel_cmdline(root: &str, ip: &str, args: &str) -> String {
     cmdline.trim().to_string()
 }
 
-/// xm's cpu mask syntax: `"0-3,5,^1"` — ranges and single cpus, `^N` removes one.
+/// A config's `cpus` (xm's cpu list, see [`vcpu::cpu_list`]).
 pub fn parse_cpu_mask(mask: &str) -> Result<Vec<u32>, ControlError> {
-    let bad =
-        || ControlError::Unsupported(format!("cpus = '{mask}': not a cpu list like '0-3,^1'"));
-    let mut set = std::collections::BTreeSet::new();
-    let mut removed = Vec::new();
-    for part in mask.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        if let Some(n) = part.strip_prefix('^') {
-            removed.push(n.trim().parse::<u32>().map_err(|_| bad())?);
-        } else if let Some((a, b)) = part.split_once('-') {
-            let (a, b): (u32, u32) = (
-                a.trim().parse().map_err(|_| bad())?,
-                b.trim().parse().map_err(|_| bad())?,
-            );
-            if a > b || b - a > 4096 {
-                return Err(bad());
-            }
-            set.extend(a..=b);
-        } else {
-            set.insert(part.parse::<u32>().map_err(|_| bad())?);
-        }
-    }
-    for r in removed {
-        set.remove(&r);
-    }
-    Ok(set.into_iter().collect())
+    vcpu::cpu_list(mask, None).map_err(|why| {
+        ControlError::Unsupported(format!(
+            "cpus = '{mask}': not a cpu list like '0-3,^1' ({why})"
+        ))
+    })
 }
 
 /// A UUID in its canonical text form (dashes optional) as 16 bytes.

@@ -71,45 +71,53 @@ pub fn pin(
     Ok(())
 }
 
-/// The cpus of xm's cpu list: `all`, or numbers and ranges separated by commas (`0-3,6`),
-/// where `^N` takes one out again (`0-3,^2`). Cpus the host does not have (`nr_cpus`) are an
-/// error, as is a list that leaves none.
-pub fn parse_cpus(text: &str, nr_cpus: u32) -> Result<Vec<u32>, ControlError> {
-    let bad = |why: &str| ControlError::Invalid(format!("invalid cpu list '{text}': {why}"));
-    if text == "all" {
-        return Ok((0..nr_cpus).collect());
+/// xm's cpu list (its `cpu_make_map`, also the syntax of a config's `cpus`): numbers and
+/// ranges separated by commas (`0-3,6`), where `^N` takes one out of what came before it
+/// (`0-3,^2`); blank parts are skipped. With `nr_cpus`, `all` is every cpu and a cpu the host
+/// does not have is an error; without it, a range may span at most 4096 cpus. Errors say why.
+pub fn cpu_list(text: &str, nr_cpus: Option<u32>) -> Result<Vec<u32>, String> {
+    if let (Some(nr), "all") = (nr_cpus, text.trim()) {
+        return Ok((0..nr).collect());
     }
-    let number = |s: &str| -> Result<u32, ControlError> {
+    let number = |s: &str| -> Result<u32, String> {
         let n: u32 = s
             .trim()
             .parse()
-            .map_err(|_| bad(&format!("'{s}' is not a cpu number")))?;
-        if n >= nr_cpus {
-            return Err(bad(&format!(
-                "this host has cpus 0-{}",
-                nr_cpus.saturating_sub(1)
-            )));
+            .map_err(|_| format!("'{}' is not a cpu number", s.trim()))?;
+        match nr_cpus {
+            Some(nr) if n >= nr => Err(format!("this host has cpus 0-{}", nr.saturating_sub(1))),
+            _ => Ok(n),
         }
-        Ok(n)
     };
     let mut cpus = std::collections::BTreeSet::new();
-    for part in text.split(',') {
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         if let Some(n) = part.strip_prefix('^') {
             cpus.remove(&number(n)?);
         } else if let Some((a, b)) = part.split_once('-') {
             let (a, b) = (number(a)?, number(b)?);
             if a > b {
-                return Err(bad(&format!("'{part}' runs backwards")));
+                return Err(format!("'{part}' runs backwards"));
+            }
+            if b - a > 4096 {
+                return Err(format!("'{part}' spans more than 4096 cpus"));
             }
             cpus.extend(a..=b);
         } else {
             cpus.insert(number(part)?);
         }
     }
+    Ok(cpus.into_iter().collect())
+}
+
+/// The cpus `xm vcpu-pin` was given: a [`cpu_list`] of this host's `nr_cpus` cpus (or `all`)
+/// that leaves at least one.
+pub fn parse_cpus(text: &str, nr_cpus: u32) -> Result<Vec<u32>, ControlError> {
+    let bad = |why: &str| ControlError::Invalid(format!("invalid cpu list '{text}': {why}"));
+    let cpus = cpu_list(text, Some(nr_cpus)).map_err(|why| bad(&why))?;
     if cpus.is_empty() {
         return Err(bad("no cpus left"));
     }
-    Ok(cpus.into_iter().collect())
+    Ok(cpus)
 }
 
 /// An affinity as xm printed it: `any cpu` when it holds every cpu of the host, else ranges
@@ -227,6 +235,13 @@ mod tests {
         assert_eq!(parse_cpus("1", 4).unwrap(), vec![1]);
         assert_eq!(parse_cpus("0-2,^1", 4).unwrap(), vec![0, 2]);
         assert_eq!(parse_cpus("3,0-1", 4).unwrap(), vec![0, 1, 3]);
+        // As xm's cpu_make_map: `^N` takes out of what came before it.
+        assert_eq!(parse_cpus("^1,0-2", 4).unwrap(), vec![0, 1, 2]);
+        assert_eq!(cpu_list("0-3, ,^1", None).unwrap(), vec![0, 2, 3]);
+        assert_eq!(
+            cpu_list("0-5000", None).unwrap_err(),
+            "'0-5000' spans more than 4096 cpus"
+        );
         for bad in ["", "4", "x", "2-1", "^0", "0-9", "-1"] {
             assert!(parse_cpus(bad, 4).is_err(), "{bad}");
         }
