@@ -112,8 +112,8 @@ pub fn detach(
 /// `xm block-configure`: new media in the cdrom `new.devid` of `domid`. A PV guest has no
 /// media-change event, so the drive is taken out and put back with the new media (at the same
 /// id, so the guest's name for it stays); the guest sees the drive go and come back. Only a
-/// cdrom can be reconfigured, and only if the guest lets go of it (it refuses while the disc
-/// is mounted). If the new media cannot be attached, the old one is put back.
+/// cdrom can be reconfigured, and only if the guest lets go of it within [`DETACH_TIMEOUT`].
+/// If the new media cannot be attached, the old one is put back.
 pub fn configure(host: &Host, domid: DomId, new: &Device) -> Result<(), ControlError> {
     let back = new.backend_path(domid);
     let keys = ["params", "mode", "dev", "device-type"].map(|k| format!("{back}/{k}"));
