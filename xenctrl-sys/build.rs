@@ -63,6 +63,9 @@ const FUNCTIONS: &[&str] = &[
     "xc_dom_boot_image",
     "xc_dom_gnttab_init",
     "xc_dom_translated",
+    "xc_domain_save",
+    "xc_domain_restore",
+    "xc_domain_resume",
 ];
 
 /// The unversioned link name of libxenctrl; it points at `libxenctrl.so.MAJOR.MINOR`, the Xen
@@ -139,7 +142,7 @@ fn main() {
         .allowlist_type("xc_domaininfo_t|xc_physinfo_t|xc_vcpuinfo_t")
         .allowlist_type("xen_domctl_createdomain|xen_domctl_sched_credit|xc_dom_image")
         .allowlist_type("xen_domctl_sched_credit2|xc_cpupoolinfo_t|e820entry")
-        .allowlist_var("E820_.*|E820MAX")
+        .allowlist_var("E820_.*|E820MAX|XCFLAGS_.*")
         .allowlist_var("XEN_DOMINF_.*|XEN_DOMCTL_CDF_.*|XEN_DOMCTL_.*_VERSION|SHUTDOWN_.*")
         .allowlist_var("XEN_CPUPOOLID_ANY|XC_PAGE_SHIFT|INVALID_MFN|XENVER_.*|XEN_X86_EMU_.*")
         .allowlist_var(

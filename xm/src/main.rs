@@ -127,6 +127,12 @@ enum Command {
     /// Dump core for a specific domain.
     #[command(name = "dump-core", verbatim_doc_comment)]
     DumpCore(cmd::domain::DumpCoreArgs),
+    /// Save a domain state to restore later.
+    #[command(verbatim_doc_comment)]
+    Save(cmd::save::SaveArgs),
+    /// Restore a domain from a saved state.
+    #[command(verbatim_doc_comment)]
+    Restore(cmd::save::RestoreArgs),
     /// Get the state of a domain.
     #[command(verbatim_doc_comment)]
     Domstate(DomainArg),
@@ -265,6 +271,8 @@ fn main() -> ExitCode {
         Command::NetworkList(a) => cmd::device::network_list(a).map_err(Into::into),
         Command::Trigger(a) => cmd::domain::trigger(a).map_err(Into::into),
         Command::DumpCore(a) => cmd::domain::dump_core(a).map_err(Into::into),
+        Command::Save(a) => cmd::save::save(a),
+        Command::Restore(a) => cmd::save::restore(a),
         Command::Domstate(d) => cmd::domain::domstate(&d.domain).map_err(Into::into),
         Command::Rename(a) => cmd::domain::rename(a).map_err(Into::into),
         Command::Sysrq(a) => cmd::domain::sysrq(a).map_err(Into::into),

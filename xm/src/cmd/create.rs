@@ -182,7 +182,7 @@ fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
 
 /// Starts the domain's monitor: this binary again, detached (own process group, no stdio),
 /// so it outlives `xm create` and carries out the `on_*` actions.
-fn spawn_monitor(domid: u32) -> anyhow::Result<()> {
+pub fn spawn_monitor(domid: u32) -> anyhow::Result<()> {
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
     xm::xen::failpoint::hit("monitor")?;

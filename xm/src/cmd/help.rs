@@ -227,6 +227,8 @@ const SYNOPSES: &[(&str, &str)] = &[
     ("reboot", "<Domain> [-wa]"),
     ("rename", "<Domain> <NewDomainName>"),
     ("reset", "<Domain>"),
+    ("save", "[-c|--checkpoint] <Domain> <CheckpointFile>"),
+    ("restore", "<CheckpointFile> [-p]"),
     ("domstate", "<Domain>"),
     ("shutdown", "<Domain> [-waRH]"),
     ("sysrq", "<Domain> <letter>"),

@@ -10,6 +10,7 @@ pub mod info;
 pub mod list;
 pub mod memory;
 pub mod pci;
+pub mod save;
 pub mod sched;
 pub mod shutdown;
 pub mod vcpu;

@@ -20,7 +20,7 @@ use super::memory::MAXMEM_SLACK_KIB;
 use super::pci::{self, PciFunction};
 use super::sched;
 use super::storelock::StoreLock;
-use super::xc::{CreateDomain, DomId, PvImage};
+use super::xc::{CreateDomain, DomId, PvImage, RestorePorts};
 use xenstore::Change;
 
 /// How often the transaction that claims the name is run again when other creates' commits
@@ -116,48 +116,102 @@ pub fn create(
     paused: bool,
     terminal: bool,
 ) -> Result<Created, ControlError> {
+    create_from(host, plan, paused, Image::Boot { terminal })
+}
+
+/// Where a new domain's memory comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Image<'a> {
+    /// The plan's kernel, or its bootloader's pick, booted afresh. `terminal`: the user will
+    /// watch the console (`xm create -c`), so a bootloader may show its menu there.
+    Boot { terminal: bool },
+    /// A saved domain: the libxenguest stream in this file, from its current position.
+    Restore(std::os::fd::BorrowedFd<'a>),
+}
+
+/// What the builder reads (for a boot), and the names `/vm` records: for a bootloader's
+/// kernel, the file it wrote, which is gone by the time the domain runs (xm holds it open).
+struct Kernel {
+    kernel: PathBuf,
+    ramdisk: Option<PathBuf>,
+    cmdline: String,
+    kernel_name: PathBuf,
+    ramdisk_name: Option<PathBuf>,
+}
+
+/// [`create`], with the domain's memory from `image`: a restore is a create whose build step
+/// is libxenguest's restore instead of its PV builder, and everything around it (limits,
+/// event channels, the name claimed, store nodes, devices, the undo) is the same.
+pub fn create_from(
+    host: &Host,
+    plan: &DomainPlan,
+    paused: bool,
+    image: Image<'_>,
+) -> Result<Created, ControlError> {
     let trace = StepTimer::from_env();
     let physinfo = host.xc.physinfo()?;
-    check_plan(plan, physinfo.free_pages * 4 / 1024)?;
+    let restore = matches!(image, Image::Restore(_));
+    check_plan(plan, physinfo.free_pages * 4 / 1024, !restore)?;
     pci::check(&host.xs, &host.xc, &physinfo, &plan.pci)?;
     trace.step("checks (files, memory, pci)");
     // The bootloader runs before the domain exists, so its failure leaves nothing to undo;
     // the files it extracts are held open (and readable) until `booted` is dropped, right
     // after the build.
-    let booted = match &plan.bootloader {
-        Some(loader) => {
+    let booted = match (&plan.bootloader, image) {
+        (Some(loader), Image::Boot { terminal }) => {
             hit("bootloader")?;
             let booted = loader.run(&plan.cmdline, terminal)?;
             trace.step("bootloader");
             Some(booted)
         }
-        None => None,
+        _ => None,
     };
-    // What the builder reads, and (as xend recorded it) the file's name: for a bootloader's
-    // kernel, the file it wrote, which is gone by now (xm holds it open).
-    let (kernel, ramdisk, cmdline, kernel_name, ramdisk_name) = match (&booted, &plan.kernel) {
-        (Some(b), _) => (
-            b.kernel.clone(),
-            b.ramdisk.clone(),
-            b.cmdline.clone(),
-            b.kernel_written.clone(),
-            b.ramdisk_written.clone(),
-        ),
-        (None, Some(k)) => (
-            k.clone(),
-            plan.ramdisk.clone(),
-            plan.cmdline.clone(),
-            k.clone(),
-            plan.ramdisk.clone(),
-        ),
-        (None, None) => {
+    let k = match (&booted, &plan.kernel) {
+        (Some(b), _) => Kernel {
+            kernel: b.kernel.clone(),
+            ramdisk: b.ramdisk.clone(),
+            cmdline: b.cmdline.clone(),
+            kernel_name: b.kernel_written.clone(),
+            ramdisk_name: b.ramdisk_written.clone(),
+        },
+        (None, k) if restore || k.is_some() => {
+            let k = k.clone().unwrap_or_default();
+            Kernel {
+                kernel: k.clone(),
+                ramdisk: plan.ramdisk.clone(),
+                cmdline: plan.cmdline.clone(),
+                kernel_name: k,
+                ramdisk_name: plan.ramdisk.clone(),
+            }
+        }
+        (None, _) => {
             return Err(ControlError::Unsupported(
                 "no kernel and no bootloader".into(),
             ));
         }
     };
+    let Kernel {
+        kernel,
+        ramdisk,
+        cmdline,
+        kernel_name,
+        ramdisk_name,
+    } = k;
     let uuid_bytes = plan.uuid.unwrap_or_else(random_uuid);
     let uuid = uuid_string(&uuid_bytes);
+    // Two live domains with one UUID would share `/vm/UUID` (a restore while the saved
+    // domain still runs, a config with a fixed uuid created twice).
+    if let Some(other) = host
+        .xc
+        .domain_list()?
+        .iter()
+        .find(|i| i.uuid == uuid_bytes && !i.dying)
+    {
+        return Err(ControlError::Invalid(format!(
+            "a domain with UUID {uuid} already exists with ID '{}'",
+            other.domid
+        )));
+    }
     let target_kib = plan.memory_mib * 1024;
     let max_kib = plan.maxmem_mib.max(plan.memory_mib) * 1024;
 
@@ -218,6 +272,9 @@ pub fn create(
     let owner = host
         .xs
         .transaction_with_attempts(NAME_CLAIM_ATTEMPTS, |tx| {
+            if let Some(owner) = host.name_owner(tx, &plan.name, domid)? {
+                return Ok(Some(owner));
+            }
             // Leftovers of an earlier domain with this id or uuid; missing is fine.
             tx.apply(&[
                 Change::Rm(&paths.dom),
@@ -225,9 +282,6 @@ pub fn create(
                 Change::Rm(&paths.libxl),
             ])
             .or_else(ignore_enoent)?;
-            if let Some(owner) = host.name_owner(tx, &plan.name, domid)? {
-                return Ok(Some(owner));
-            }
             layout::write_nodes(tx, &make)?;
             Ok(None)
         })?;
@@ -240,32 +294,44 @@ pub fn create(
     }
     trace.step("domain's xenstore nodes (name claimed)");
 
-    let kernel = kernel.as_path();
-    let built = host
-        .xc
-        .build_pv(
-            domid,
-            &PvImage {
-                kernel,
-                ramdisk: ramdisk.as_deref(),
-                cmdline: &cmdline,
-                features: None,
-                mem_mib: u32::try_from(plan.memory_mib).unwrap_or(u32::MAX),
-                max_vcpus: plan.max_vcpus,
-                store_evtchn: store_port,
+    let built = match image {
+        Image::Restore(fd) => {
+            let ports = RestorePorts {
+                store_port,
                 store_domid,
-                console_evtchn: console_port,
+                console_port,
                 console_domid,
-            },
-            &|step| trace.step(step),
-        )
-        .map_err(|e| match e.call {
-            "xc_dom_kernel_file" | "xc_dom_parse_image" => ControlError::File {
-                path: kernel_name.display().to_string(),
-                message: format!("not a kernel libxenguest can boot as a PV guest ({e})"),
-            },
-            _ => ControlError::Xc(e),
-        })?;
+            };
+            let built = host.xc.domain_restore(domid, fd, ports)?;
+            trace.step("xc_domain_restore");
+            built
+        }
+        Image::Boot { .. } => host
+            .xc
+            .build_pv(
+                domid,
+                &PvImage {
+                    kernel: kernel.as_path(),
+                    ramdisk: ramdisk.as_deref(),
+                    cmdline: &cmdline,
+                    features: None,
+                    mem_mib: u32::try_from(plan.memory_mib).unwrap_or(u32::MAX),
+                    max_vcpus: plan.max_vcpus,
+                    store_evtchn: store_port,
+                    store_domid,
+                    console_evtchn: console_port,
+                    console_domid,
+                },
+                &|step| trace.step(step),
+            )
+            .map_err(|e| match e.call {
+                "xc_dom_kernel_file" | "xc_dom_parse_image" => ControlError::File {
+                    path: kernel_name.display().to_string(),
+                    message: format!("not a kernel libxenguest can boot as a PV guest ({e})"),
+                },
+                _ => ControlError::Xc(e),
+            })?,
+    };
     // The kernel is in the domain's memory now: the bootloader's copies can go.
     drop(booted);
 
@@ -411,10 +477,15 @@ pub fn stored_plan(host: &Host, domid: DomId) -> Option<DomainPlan> {
     serde_json::from_slice(&json).ok()
 }
 
-/// Checks what can be checked before anything is allocated: a readable kernel and ramdisk,
-/// disks that exist, enough free memory. (The name is checked where it is claimed, atomically.)
-fn check_plan(plan: &DomainPlan, free_mib: u64) -> Result<(), ControlError> {
-    for path in plan.kernel.iter().chain(plan.ramdisk.as_ref()) {
+/// Checks what can be checked before anything is allocated: a readable kernel and ramdisk
+/// (if `kernel`: a restore boots none), disks that exist, enough free memory. (The name is checked where it is claimed, atomically.)
+fn check_plan(plan: &DomainPlan, free_mib: u64, kernel: bool) -> Result<(), ControlError> {
+    for path in plan
+        .kernel
+        .iter()
+        .chain(plan.ramdisk.as_ref())
+        .filter(|_| kernel)
+    {
         std::fs::File::open(path).map_err(|e| ControlError::File {
             path: path.display().to_string(),
             message: e.to_string(),

@@ -18,6 +18,8 @@ pub enum Request {
     Poweroff,
     Reboot,
     Halt,
+    /// Suspend for a save (the domain stops with `SHUTDOWN_suspend`).
+    Suspend,
 }
 
 impl Request {
@@ -26,6 +28,7 @@ impl Request {
             Request::Poweroff => "poweroff",
             Request::Reboot => "reboot",
             Request::Halt => "halt",
+            Request::Suspend => "suspend",
         }
     }
 }
@@ -216,7 +219,7 @@ fn action_for<'p>(plan: &'p DomainPlan, info: &DomainInfo) -> Option<&'p str> {
         xenctrl_sys::SHUTDOWN_crash => Some(&plan.on_crash),
         // A watchdog firing is a reboot that the guest did not ask for.
         xenctrl_sys::SHUTDOWN_watchdog => Some(&plan.on_reboot),
-        // Suspend and soft reset belong to save/restore, which xm-rs does not do.
+        // Soft reset is not done here; a suspended domain is being saved (see `monitor`).
         _ => None,
     }
 }
@@ -244,6 +247,12 @@ pub fn monitor(host: &Host, mut domid: DomId) -> Result<(), ControlError> {
             // while the domain runs, and the restarted domain must have what it had.
             if let Some(now) = create::stored_plan(host, domid) {
                 plan = now;
+            }
+            if info.shutdown_reason == xenctrl_sys::SHUTDOWN_suspend {
+                // Being saved: `xm save` destroys it (and this monitor then exits) or
+                // resumes it (`-c`, or a failed save), and its actions hold again.
+                watch.recv_timeout(Duration::from_secs(1))?;
+                continue;
             }
             match action_for(&plan, &info) {
                 Some("preserve") | None => return Ok(()),

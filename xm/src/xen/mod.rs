@@ -21,6 +21,8 @@ pub mod memory;
 pub mod pci;
 pub mod plan;
 pub mod record;
+pub mod save;
+pub mod savefile;
 pub mod sched;
 pub mod storelock;
 pub mod vcpu;

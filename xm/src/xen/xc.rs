@@ -871,6 +871,107 @@ impl Xc {
         done("xc_dom_release");
         Ok(built)
     }
+
+    /// Wraps `xc_domain_save`: writes domain `domid`'s migration stream (libxenguest's v2
+    /// format, not live, not checkpointed) to `fd`. libxenguest calls `suspend` once, when it
+    /// is ready for the guest to stop; it returns whether the domain is now suspended
+    /// (shut down with `SHUTDOWN_suspend`). The domain is left suspended either way.
+    pub fn domain_save(
+        &self,
+        domid: DomId,
+        fd: std::os::fd::BorrowedFd<'_>,
+        suspend: &mut dyn FnMut() -> bool,
+    ) -> Result<(), XcError> {
+        use std::os::fd::AsRawFd;
+        inject("xc_domain_save")?;
+        /// libxenguest's `suspend` callback: `data` is the `&mut dyn FnMut` passed below.
+        extern "C" fn trampoline(data: *mut std::os::raw::c_void) -> std::os::raw::c_int {
+            // SAFETY: data is the address of `suspend` (a `&mut dyn FnMut() -> bool`) that
+            // domain_save keeps alive and unaliased for the whole xc_domain_save call.
+            let suspend = unsafe { &mut *data.cast::<&mut dyn FnMut() -> bool>() };
+            i32::from(suspend())
+        }
+        let mut suspend = suspend;
+        let mut callbacks = sys::save_callbacks {
+            suspend: Some(trampoline),
+            data: (&mut suspend as *mut &mut dyn FnMut() -> bool).cast(),
+            ..Default::default()
+        };
+        // SAFETY: callbacks and the closure it points to outlive the call; fd is open for
+        // writing; recv_fd is unused for a plain stream.
+        let rc = unsafe {
+            sys::xc_domain_save(
+                self.xch,
+                fd.as_raw_fd(),
+                domid,
+                0,
+                &mut callbacks,
+                sys::xc_stream_type_t_XC_STREAM_PLAIN,
+                -1,
+            )
+        };
+        check("xc_domain_save", rc)
+    }
+
+    /// Wraps `xc_domain_restore`: reads a migration stream from `fd` into the new, paused
+    /// domain `domid`, whose xenstore and console event channels are `store_port` (to
+    /// `store_domid`) and `console_port` (to `console_domid`). Returns the frames of the
+    /// xenstore and console rings, as [`Self::build_pv`] does for a new guest.
+    pub fn domain_restore(
+        &self,
+        domid: DomId,
+        fd: std::os::fd::BorrowedFd<'_>,
+        ports: RestorePorts,
+    ) -> Result<PvBuilt, XcError> {
+        use std::os::fd::AsRawFd;
+        inject("xc_domain_restore")?;
+        let (mut store_mfn, mut console_mfn): (std::os::raw::c_ulong, std::os::raw::c_ulong) =
+            (0, 0);
+        // (c_ulong is u64 on x86_64, the only target.)
+        let mut callbacks = sys::restore_callbacks::default();
+        // SAFETY: the out-pointers and callbacks are live locals for the call; fd is open
+        // for reading; send_back_fd is unused for a plain stream.
+        let rc = unsafe {
+            sys::xc_domain_restore(
+                self.xch,
+                fd.as_raw_fd(),
+                domid,
+                ports.store_port,
+                &mut store_mfn,
+                ports.store_domid,
+                ports.console_port,
+                &mut console_mfn,
+                ports.console_domid,
+                sys::xc_stream_type_t_XC_STREAM_PLAIN,
+                &mut callbacks,
+                -1,
+            )
+        };
+        check("xc_domain_restore", rc)?;
+        Ok(PvBuilt {
+            store_mfn,
+            console_mfn,
+        })
+    }
+
+    /// Wraps `xc_domain_resume` in its cooperative (`fast`) form: a suspended PV guest
+    /// carries on where it stopped, its suspend call returning "cancelled", so it keeps its
+    /// rings and devices (what `xm save -c` and a failed save need).
+    pub fn domain_resume(&self, domid: DomId) -> Result<(), XcError> {
+        inject("xc_domain_resume")?;
+        // SAFETY: self.xch is a live handle; the arguments are plain integers.
+        let rc = unsafe { sys::xc_domain_resume(self.xch, domid, 1) };
+        check("xc_domain_resume", rc)
+    }
+}
+
+/// The event channels a restored domain's rings use (see [`Xc::domain_restore`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RestorePorts {
+    pub store_port: u32,
+    pub store_domid: DomId,
+    pub console_port: u32,
+    pub console_domid: DomId,
 }
 
 impl Drop for Xc {

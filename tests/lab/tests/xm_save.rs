@@ -1,0 +1,192 @@
+//! `xm save` and `xm restore` on the real Xen: a guest with a counter on its console, a NIC and
+//! a disk is saved to a file in xend's layout and restored; the counter carries on without a
+//! reboot, the guest answers over its NIC and reads its disk, its `on_*` actions still hold.
+//! `save -c` keeps the guest running; bad files are refused before any domain is made.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lab_tests::*;
+
+const IN_GUEST: Duration = Duration::from_secs(60);
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn save_path(name: &str) -> PathBuf {
+    let dir = PathBuf::from("/tmp/xmlab/save");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(format!("{name}.chk"))
+}
+
+/// The last `XMTICK N` on the guest's console.
+fn last_tick(name: &str) -> Option<u64> {
+    console_text(name)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("XMTICK "))
+        .filter_map(|n| n.trim().parse().ok())
+        .next_back()
+}
+
+/// Starts a counter on the guest's console, one tick a second, and waits for a few.
+fn start_ticks(g: &Running) -> u64 {
+    let out = g.guest_cmd(
+        "(i=0; while :; do echo XMTICK $i; i=$((i+1)); sleep 1; done) >/dev/console 2>&1 &\necho",
+        IN_GUEST,
+    );
+    assert_eq!(out.rc, 0, "{}", out.text);
+    wait_until(IN_GUEST, "the counter", || {
+        last_tick(&g.name).filter(|&t| t >= 2)
+    })
+}
+
+#[test]
+fn save_then_restore_brings_the_same_guest_back_where_it_stopped() {
+    require_lab!();
+    let name = unique_name("sv");
+    let img = scratch_disk(&name, 8);
+    run_ok(&format!(
+        "printf xm-save-marker | dd of={} conv=notrunc status=none",
+        img.display()
+    ));
+    let ip = "10.99.0.81";
+    let before = Leftovers::now();
+    let g = xm_created(
+        &name,
+        Guest::new(&name)
+            .memory(64)
+            .vif()
+            .ip(&format!("{ip}/24"))
+            .disk(&format!("file:{},xvdb,r", img.display()))
+            .cfg("on_poweroff = \"destroy\""),
+    );
+    let id = g.domid().unwrap();
+    let uuid = run_ok(&format!("xenstore-read /local/domain/{id}/vm"));
+    let ticks = start_ticks(&g);
+
+    let file = save_path(&name);
+    let file_s = file.display().to_string();
+    xm_ok(&["save", &name, &file_s]);
+    // Gone, and all of it: store nodes, loop device, vif, monitor.
+    xm_fails(&["list", &name], 3);
+    wait_clean(&before, "a saved domain");
+    // xend's layout: the signature, the record scripts grep, then the stream.
+    assert_eq!(run_ok(&format!("head -c 16 {file_s}")), "LinuxGuestRecord");
+    let record = run_ok(&format!("head -c 4096 {file_s} | strings | head -40"));
+    assert!(record.contains(&format!("(name {name})")), "{record}");
+    assert!(record.contains("(device"), "{record}");
+    let size = std::fs::metadata(&file).unwrap().len();
+    assert!(size > 64 << 20, "a 64 MiB guest's save is {size} bytes");
+    let stopped_at = last_tick(&name).unwrap();
+    assert!(stopped_at >= ticks);
+
+    xm_ok(&["restore", &file_s]);
+    let new = wait_until(Duration::from_secs(10), "the restored domain", || g.domid());
+    assert_ne!(new, id);
+    // The same domain: name, UUID; the counter goes on, and the guest did not boot again.
+    assert_eq!(
+        run_ok(&format!("xenstore-read /local/domain/{new}/vm")),
+        uuid
+    );
+    wait_until(IN_GUEST, "the counter to go on", || {
+        last_tick(&name).filter(|&t| t > stopped_at + 2)
+    });
+    assert_eq!(console_text(&name).matches(GUEST_UP).count(), 1);
+    // Its devices reconnected: the disk reads, the NIC answers.
+    let out = g.guest_cmd("head -c 14 /dev/xvdb; echo", IN_GUEST);
+    assert_eq!(
+        (out.rc, out.text.trim()),
+        (0, "xm-save-marker"),
+        "{}",
+        out.text
+    );
+    run_ok(&format!("ping -c 2 -W 5 {ip} >/dev/null"));
+    let list = xm_ok(&["list", &name]);
+    assert!(
+        list.lines().nth(1).is_some_and(|l| l.contains(" 64 ")),
+        "{list}"
+    );
+    // Its on_* actions hold: the monitor came back with it.
+    xm_ok(&["shutdown", "-w", &name]);
+    xm_fails(&["list", &name], 3);
+    wait_clean(&before, "the restored domain, shut down");
+}
+
+#[test]
+fn save_c_keeps_the_guest_running_and_bad_files_are_refused_before_anything_is_made() {
+    require_lab!();
+    let name = unique_name("svc");
+    let g = xm_created(&name, Guest::new(&name).memory(64));
+    let id = g.domid().unwrap();
+    let ticks = start_ticks(&g);
+    let file = save_path(&name);
+    let file_s = file.display().to_string();
+
+    xm_ok(&["save", "-c", &name, &file_s]);
+    assert_eq!(g.domid(), Some(id));
+    wait_until(IN_GUEST, "the counter to go on", || {
+        last_tick(&name).filter(|&t| t > ticks + 2)
+    });
+    let out = g.guest_cmd("echo still-here", IN_GUEST);
+    assert_eq!(out.text.trim(), "still-here");
+
+    // A copy of a running domain is refused while the original runs (its name and UUID).
+    let ids = xm_list_ids();
+    let err = xm_fails(&["restore", &file_s], 1);
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(xm_list_ids(), ids);
+
+    // Truncated, corrupt and foreign files: refused with the reason, nothing made.
+    let before = Leftovers::now();
+    let size = std::fs::metadata(&file).unwrap().len();
+    let bad = |what: &str, cmd: String, expect: &str| {
+        let path = save_path(&format!("{name}-{what}"));
+        run_ok(&cmd.replace("OUT", &path.display().to_string()));
+        let err = xm_fails(&["restore", &path.display().to_string()], 1);
+        assert!(err.contains(expect), "{what}: {err}");
+        assert_eq!(xm_list_ids(), ids, "{what}");
+        std::fs::remove_file(&path).unwrap();
+    };
+    bad(
+        "cut",
+        format!("head -c {} {file_s} > OUT", size / 2),
+        "truncated",
+    );
+    bad("head", format!("head -c 18 {file_s} > OUT"), "truncated");
+    bad("elf", "cp /bin/true OUT".into(), "LinuxGuestRecord");
+    bad(
+        "zeroed",
+        format!(
+            "cp {file_s} OUT && dd if=/dev/zero of=OUT bs=1 seek=20 count=8 conv=notrunc status=none"
+        ),
+        "corrupt",
+    );
+    wait_clean(&before, "refused restores");
+    let out = xm(&["restore", "/nonexistent/x.chk"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "Error: xm restore: Unable to read file /nonexistent/x.chk\n"
+    );
+    let out = xm(&["save", &name, "/nonexistent/x.chk"]);
+    assert_eq!(
+        text(&out.stderr),
+        "Error: xm save: Unable to create file /nonexistent/x.chk\n"
+    );
+    assert_eq!(g.domid(), Some(id));
+    xm_fails(&["save", "no-such-domain", &file_s], 3);
+
+    // Once the original is gone, the checkpoint restores.
+    xm_ok(&["destroy", &name]);
+    g.wait_gone(Duration::from_secs(60));
+    xm_ok(&["restore", "-p", &file_s]);
+    let list = xm_ok(&["list", &name]);
+    assert!(list.contains("--p---") || list.contains(" p"), "{list}");
+    xm_ok(&["unpause", &name]);
+    let out = g.guest_cmd("echo restored", IN_GUEST);
+    assert_eq!(out.text.trim(), "restored");
+    xm_ok(&["destroy", &name]);
+    g.wait_gone(Duration::from_secs(60));
+    std::fs::remove_file(&file).unwrap();
+}
