@@ -66,6 +66,8 @@ const FUNCTIONS: &[&str] = &[
     "xc_domain_save",
     "xc_domain_restore",
     "xc_domain_resume",
+    "xtl_createlogger_stdiostream",
+    "xtl_logger_destroy",
 ];
 
 /// The unversioned link name of libxenctrl; it points at `libxenctrl.so.MAJOR.MINOR`, the Xen
@@ -142,7 +144,8 @@ fn main() {
         .allowlist_type("xc_domaininfo_t|xc_physinfo_t|xc_vcpuinfo_t")
         .allowlist_type("xen_domctl_createdomain|xen_domctl_sched_credit|xc_dom_image")
         .allowlist_type("xen_domctl_sched_credit2|xc_cpupoolinfo_t|e820entry")
-        .allowlist_var("E820_.*|E820MAX|XCFLAGS_.*")
+        .allowlist_var("E820_.*|E820MAX|XCFLAGS_.*|XTL_STDIOSTREAM_.*|stderr")
+        .allowlist_type("xentoollog_level")
         .allowlist_var("XEN_DOMINF_.*|XEN_DOMCTL_CDF_.*|XEN_DOMCTL_.*_VERSION|SHUTDOWN_.*")
         .allowlist_var("XEN_CPUPOOLID_ANY|XC_PAGE_SHIFT|INVALID_MFN|XENVER_.*|XEN_X86_EMU_.*")
         .allowlist_var(

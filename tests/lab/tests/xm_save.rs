@@ -55,7 +55,7 @@ fn save_then_restore_brings_the_same_guest_back_where_it_stopped() {
     let g = xm_created(
         &name,
         Guest::new(&name)
-            .memory(64)
+            .memory(128)
             .vif()
             .ip(&format!("{ip}/24"))
             .disk(&format!("file:{},xvdb,r", img.display()))
@@ -67,7 +67,13 @@ fn save_then_restore_brings_the_same_guest_back_where_it_stopped() {
 
     let file = save_path(&name);
     let file_s = file.display().to_string();
-    xm_ok(&["save", &name, &file_s]);
+    // Quiet, as xm was (libxenguest's progress lines are not shown).
+    let out = xm(&["save", &name, &file_s]);
+    assert!(
+        out.status.success() && out.stderr.is_empty() && out.stdout.is_empty(),
+        "{}",
+        text(&out.stderr)
+    );
     // Gone, and all of it: store nodes, loop device, vif, monitor.
     xm_fails(&["list", &name], 3);
     wait_clean(&before, "a saved domain");
@@ -77,11 +83,16 @@ fn save_then_restore_brings_the_same_guest_back_where_it_stopped() {
     assert!(record.contains(&format!("(name {name})")), "{record}");
     assert!(record.contains("(device"), "{record}");
     let size = std::fs::metadata(&file).unwrap().len();
-    assert!(size > 64 << 20, "a 64 MiB guest's save is {size} bytes");
+    assert!(size > 128 << 20, "a 128 MiB guest's save is {size} bytes");
     let stopped_at = last_tick(&name).unwrap();
     assert!(stopped_at >= ticks);
 
-    xm_ok(&["restore", &file_s]);
+    let out = xm(&["restore", &file_s]);
+    assert!(
+        out.status.success() && out.stderr.is_empty() && out.stdout.is_empty(),
+        "{}",
+        text(&out.stderr)
+    );
     let new = wait_until(Duration::from_secs(10), "the restored domain", || g.domid());
     assert_ne!(new, id);
     // The same domain: name, UUID; the counter goes on, and the guest did not boot again.
@@ -104,20 +115,21 @@ fn save_then_restore_brings_the_same_guest_back_where_it_stopped() {
     run_ok(&format!("ping -c 2 -W 5 {ip} >/dev/null"));
     let list = xm_ok(&["list", &name]);
     assert!(
-        list.lines().nth(1).is_some_and(|l| l.contains(" 64 ")),
+        list.lines().nth(1).is_some_and(|l| l.contains(" 128 ")),
         "{list}"
     );
     // Its on_* actions hold: the monitor came back with it.
     xm_ok(&["shutdown", "-w", &name]);
     xm_fails(&["list", &name], 3);
     wait_clean(&before, "the restored domain, shut down");
+    std::fs::remove_file(&file).unwrap();
 }
 
 #[test]
 fn save_c_keeps_the_guest_running_and_bad_files_are_refused_before_anything_is_made() {
     require_lab!();
     let name = unique_name("svc");
-    let g = xm_created(&name, Guest::new(&name).memory(64));
+    let g = xm_created(&name, Guest::new(&name).memory(128));
     let id = g.domid().unwrap();
     let ticks = start_ticks(&g);
     let file = save_path(&name);
@@ -130,6 +142,19 @@ fn save_c_keeps_the_guest_running_and_bad_files_are_refused_before_anything_is_m
     });
     let out = g.guest_cmd("echo still-here", IN_GUEST);
     assert_eq!(out.text.trim(), "still-here");
+    // A paused guest cannot suspend itself: refused at once, the guest untouched.
+    xm_ok(&["pause", &name]);
+    let err = xm_fails(
+        &[
+            "save",
+            &name,
+            &save_path(&format!("{name}-p")).display().to_string(),
+        ],
+        1,
+    );
+    assert!(err.contains("not running"), "{err}");
+    assert!(!save_path(&format!("{name}-p")).exists());
+    xm_ok(&["unpause", &name]);
 
     // A copy of a running domain is refused while the original runs (its name and UUID).
     let ids = xm_list_ids();
@@ -177,6 +202,10 @@ fn save_c_keeps_the_guest_running_and_bad_files_are_refused_before_anything_is_m
     assert_eq!(g.domid(), Some(id));
     xm_fails(&["save", "no-such-domain", &file_s], 3);
 
+    // After the checkpoint its monitor still acts: a reboot comes back as a new domain.
+    let out = xm(&["reboot", "-w", &name]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(g.domid().is_some_and(|d| d != id));
     // Once the original is gone, the checkpoint restores.
     xm_ok(&["destroy", &name]);
     g.wait_gone(Duration::from_secs(60));

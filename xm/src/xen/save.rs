@@ -44,6 +44,14 @@ pub fn save(host: &Host, domid: DomId, path: &Path, checkpoint: bool) -> Result<
         .into_iter()
         .find(|d| d.domid == domid)
         .ok_or_else(|| ControlError::NoSuchDomain(domid.to_string()))?;
+    // The guest must be running to answer the suspend request (xend refused too).
+    if row.state.contains('p') || row.state.contains('s') || row.state.contains('c') {
+        return Err(ControlError::Unsupported(format!(
+            "domain {domid} is not running (state {}): xm save needs the guest to suspend \
+             itself (unpause it first)",
+            row.state
+        )));
+    }
     let Some(plan) = stored_plan(host, domid) else {
         return Err(ControlError::Unsupported(format!(
             "domain {domid} was not built by xm, so xm has no plan to restore it from"
@@ -70,17 +78,26 @@ pub fn save(host: &Host, domid: DomId, path: &Path, checkpoint: bool) -> Result<
         drop(file);
         let _ = std::fs::remove_file(path);
         if suspended {
-            host.xc.domain_resume(domid)?;
+            resume(host, domid)?;
         }
         return Err(e);
     }
     file.sync_all().map_err(file_error)?;
     drop(file);
     if checkpoint {
-        host.xc.domain_resume(domid)?;
+        resume(host, domid)?;
     } else {
         host.destroy(domid)?;
     }
+    Ok(())
+}
+
+/// Lets a suspended guest carry on (its suspend call returns "cancelled") and tells
+/// xenstored, which then fires `@releaseDomain` again at the domain's next shutdown (the
+/// monitor waits on it).
+fn resume(host: &Host, domid: DomId) -> Result<(), ControlError> {
+    host.xc.domain_resume(domid)?;
+    host.xs.resume(domid)?;
     Ok(())
 }
 

@@ -196,17 +196,34 @@ pub struct PvBuilt {
 /// An open `xc_interface` handle (`/dev/xen/privcmd`).
 pub struct Xc {
     xch: *mut sys::xc_interface,
+    /// Its logger: stderr, warnings and errors only (libxenctrl's default also prints
+    /// libxenguest's info and progress lines, e.g. all through a save).
+    logger: *mut sys::xentoollog_logger_stdiostream,
 }
 
 impl Xc {
-    /// Wraps `xc_interface_open`.
+    /// Wraps `xc_interface_open`, with a stderr logger for warnings and errors.
     pub fn open() -> Result<Xc, XcError> {
-        // SAFETY: NULL loggers select libxenctrl's default stderr logger; no other input.
-        let xch = unsafe { sys::xc_interface_open(ptr::null_mut(), ptr::null_mut(), 0) };
+        // SAFETY: stderr is the C library's stream, open for the life of the process; the
+        // level and flags are plain values. NULL (no logger) is handled below.
+        let logger = unsafe {
+            sys::xtl_createlogger_stdiostream(
+                sys::stderr,
+                sys::xentoollog_level_XTL_WARN,
+                sys::XTL_STDIOSTREAM_HIDE_PROGRESS,
+            )
+        };
+        // SAFETY: the logger is NULL (libxenctrl then makes its default one) or one that
+        // outlives the handle (it is destroyed after the handle, in Drop).
+        let xch = unsafe { sys::xc_interface_open(logger.cast(), logger.cast(), 0) };
         if xch.is_null() {
-            return Err(last_error("xc_interface_open"));
+            let e = last_error("xc_interface_open");
+            // SAFETY: logger came from xtl_createlogger_stdiostream (or is NULL, which is
+            // allowed) and nothing else holds it.
+            unsafe { sys::xtl_logger_destroy(logger.cast()) };
+            return Err(e);
         }
-        Ok(Xc { xch })
+        Ok(Xc { xch, logger })
     }
 
     /// Wraps `xc_domain_create` for a PV domain (no HVM flags, no emulated devices).
@@ -976,9 +993,11 @@ pub struct RestorePorts {
 
 impl Drop for Xc {
     fn drop(&mut self) {
-        // SAFETY: xch came from xc_interface_open and is closed exactly once, here.
+        // SAFETY: xch came from xc_interface_open and is closed exactly once, here; then
+        // its logger, which nothing uses any more, is destroyed once (NULL is allowed).
         unsafe {
             sys::xc_interface_close(self.xch);
+            sys::xtl_logger_destroy(self.logger.cast());
         }
     }
 }
