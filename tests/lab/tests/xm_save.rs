@@ -219,3 +219,95 @@ fn save_c_keeps_the_guest_running_and_bad_files_are_refused_before_anything_is_m
     g.wait_gone(Duration::from_secs(60));
     std::fs::remove_file(&file).unwrap();
 }
+
+/// `xm-failpoints ARGS` with failpoint `step` set to `action`; its output.
+fn xm_failing(step: &str, action: &str, args: &str) -> std::process::Output {
+    run(&format!(
+        "FAILPOINTS='{step}={action}' {XM_FAILPOINTS} {args}"
+    ))
+}
+
+#[test]
+fn a_save_or_restore_failing_or_killed_at_any_step_leaves_the_guest_or_nothing() {
+    require_lab!();
+    assert!(failpoints_available());
+    let name = unique_name("svf");
+    let img = scratch_disk(&name, 8);
+    let before = Leftovers::now();
+    let g = xm_created(
+        &name,
+        Guest::new(&name)
+            .vif()
+            .disk(&format!("file:{},xvdb,r", img.display())),
+    );
+    let id = g.domid().unwrap();
+    let ticks = start_ticks(&g);
+    let file = save_path(&name);
+    let file_s = file.display().to_string();
+
+    // A save that fails before or after the guest suspended: the guest runs on, no file.
+    for step in ["xc_domain_save", "save:suspended"] {
+        let out = xm_failing(step, "return", &format!("save {name} {file_s}"));
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{step}: {err}");
+        assert!(err.contains(step), "{step}: {err}");
+        assert!(!file.exists(), "{step}: the file is left");
+        assert_eq!(g.domid(), Some(id), "{step}");
+        let at = last_tick(&name).unwrap();
+        wait_until(IN_GUEST, "the counter to go on", || {
+            last_tick(&name).filter(|&t| t > at + 1)
+        });
+        assert!(at >= ticks);
+        let out = g.guest_cmd("head -c 3 /dev/xvdb | wc -c", IN_GUEST);
+        assert_eq!(out.text.trim(), "3", "{step}");
+    }
+
+    xm_ok(&["save", &name, &file_s]);
+    wait_clean(&before, "the saved domain");
+    // A restore that fails at any step, or is killed there, leaves nothing once destroyed.
+    for step in [
+        "xc_domain_create",
+        "xenstore:domain",
+        "xc_domain_restore",
+        "xenstore:post-build",
+        "xs_introduce",
+        "hotplug:vbd",
+        "hotplug:vif",
+        "xc_domain_unpause",
+        "monitor",
+    ] {
+        let ids = xm_list_ids();
+        let out = xm_failing(step, "return", &format!("restore {file_s}"));
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{step}: {err}");
+        assert!(err.contains(step), "{step}: {err}");
+        assert_eq!(xm_list_ids(), ids, "{step}: a domain is left");
+        wait_clean(&before, &format!("a restore failing at {step}"));
+    }
+    for step in ["xc_domain_restore", "hotplug:vif"] {
+        let ids = xm_list_ids();
+        let err_file = format!("/tmp/xmlab/{name}-kill.err");
+        let pid = run_ok(&format!(
+            "FAILPOINTS='{step}=return(hang)' {XM_FAILPOINTS} restore {file_s} \
+             >/dev/null 2>{err_file} & echo $!"
+        ));
+        wait_until(Duration::from_secs(120), &format!("{step} reached"), || {
+            std::fs::read_to_string(&err_file)
+                .ok()
+                .filter(|t| t.contains("hanging"))
+        });
+        run_ok(&format!("kill -9 {}", pid.trim()));
+        for left in xm_list_ids().difference(&ids) {
+            xm_ok(&["destroy", &left.to_string()]);
+        }
+        wait_clean(&before, &format!("a restore killed at {step}"));
+    }
+    // The file is still good.
+    xm_ok(&["restore", &file_s]);
+    let out = g.guest_cmd("head -c 3 /dev/xvdb | wc -c", IN_GUEST);
+    assert_eq!(out.text.trim(), "3");
+    xm_ok(&["destroy", &name]);
+    g.wait_gone(Duration::from_secs(60));
+    wait_clean(&before, "the restored domain, destroyed");
+    std::fs::remove_file(&file).unwrap();
+}

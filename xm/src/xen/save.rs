@@ -116,7 +116,8 @@ fn write_save(
     drop(header);
     let mut asked = Ok(());
     let saved = host.xc.domain_save(domid, file.as_fd(), &mut || {
-        asked = suspend_guest(host, domid);
+        asked = suspend_guest(host, domid)
+            .and_then(|()| super::failpoint::hit("save:suspended").map_err(Into::into));
         asked.is_ok()
     });
     // The guest's refusal explains libxenguest's failure better than its own words.
