@@ -1,6 +1,7 @@
 //! Benchmark, on demand (`tests/lab/run-tests --bench`): `xm create` vs `xl create` (same config,
-//! no devices) and `xm list` vs `xl list` with 1 and 30+ domains, in one lab boot. Prints the
-//! medians and the ratios; asserts only that both tools did their job, never a time.
+//! no devices), `xm list` vs `xl list` with 1 and 30+ domains, and `xm save`/`restore` vs
+//! `xl save`/`restore` of a 128 MiB guest, in one lab boot. Prints the medians and the ratios;
+//! asserts only that both tools did their job, never a time.
 
 use lab_tests::*;
 use std::time::{Duration, Instant};
@@ -106,6 +107,46 @@ fn xenstored_costs() {
     );
 }
 
+/// Median save and restore times of a booted 128 MiB guest (no devices), xm's and xl's, the
+/// tools alternating; also the file's size and what copying it costs (the floor of writing
+/// and reading the stream through dom0's memory).
+fn save_restore_times(rounds: usize) {
+    let xm_bin = xm_path().expect("xm in payload");
+    let xm_bin = xm_bin.to_string_lossy().into_owned();
+    std::fs::create_dir_all("/tmp/xmlab/save").unwrap();
+    let (mut times, mut size) = ([Vec::new(), Vec::new(), Vec::new(), Vec::new()], 0);
+    let mut copy = Vec::new();
+    for round in 0..rounds {
+        for (tool, slot) in [(xm_bin.as_str(), 0), ("xl", 2)] {
+            let name = format!("bench-save-{slot}-{round}");
+            let cfg = Guest::new(&name).write_config();
+            let cfg = cfg.to_string_lossy();
+            let _ = exec_time(tool, &["create", "-q", &cfg]);
+            let g = Running::adopt(&name);
+            g.wait_up(Duration::from_secs(120));
+            let file = format!("/tmp/xmlab/save/{name}");
+            times[slot].push(exec_time(tool, &["save", &name, &file]));
+            size = std::fs::metadata(&file).unwrap().len();
+            if slot == 0 {
+                copy.push(exec_time("cp", &[&file, "/tmp/xmlab/save/copy"]));
+                std::fs::remove_file("/tmp/xmlab/save/copy").unwrap();
+            }
+            times[slot + 1].push(exec_time(tool, &["restore", &file]));
+            std::fs::remove_file(&file).unwrap();
+            xl_ok(&["destroy", &name]);
+            g.wait_gone(Duration::from_secs(60));
+        }
+    }
+    let [xm_save, xm_restore, xl_save, xl_restore] = times.map(median);
+    report("save, 128 MiB guest", xm_save, xl_save);
+    report("restore, 128 MiB guest", xm_restore, xl_restore);
+    println!(
+        "BENCH save file: {:.1} MiB; copying it in dom0 takes {:.1} ms",
+        size as f64 / (1 << 20) as f64,
+        median(copy) * 1e3
+    );
+}
+
 #[test]
 fn bench_create_and_list_against_xl() {
     require_lab!();
@@ -117,6 +158,7 @@ fn bench_create_and_list_against_xl() {
     );
     let (a, b) = list_times(15);
     report("list, 1 domain", a, b);
+    save_restore_times(3);
 
     // Creates: paused, no devices, the same config for both tools; destroyed right after.
     // First with the lab's Linux guest (loading its 57 MiB image is most of either tool's

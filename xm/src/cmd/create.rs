@@ -72,6 +72,15 @@ pub fn run(args: &CreateArgs) -> anyhow::Result<()> {
     if let Some(file) = &args.config {
         return run_sxp_config(args, file);
     }
+    match load_plan(args)? {
+        Some(plan) => start(args, &plan),
+        None => Ok(()),
+    }
+}
+
+/// Loads the config the arguments name and turns it into a plan; `None` when `-n` printed
+/// it instead (`xm create` and `xm new` share this).
+pub fn load_plan(args: &CreateArgs) -> anyhow::Result<Option<DomainPlan>> {
     let (config_name, vars) = config_name_and_vars(args);
     let mut options = Options::new();
     if args.dryrun {
@@ -125,7 +134,7 @@ pub fn run(args: &CreateArgs) -> anyhow::Result<()> {
         } else {
             print!("{}", sxp::render(&loaded.config));
         }
-        return Ok(());
+        return Ok(None);
     }
     let mut plan = DomainPlan::from_config(&loaded.config)?;
     if let Some(loader) = plan.bootloader.as_mut()
@@ -133,12 +142,12 @@ pub fn run(args: &CreateArgs) -> anyhow::Result<()> {
     {
         eprintln!("Warning: {warning}");
     }
-    start(args, &plan)
+    Ok(Some(plan))
 }
 
 /// Builds the domain; with `-c`, builds it paused, attaches to its pty and only then unpauses
 /// it, so no boot output is lost.
-fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
+pub fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
     let host = Host::open()?;
     let created = create::create(
         &host,
