@@ -133,6 +133,24 @@ enum Command {
     /// Restore a domain from a saved state.
     #[command(verbatim_doc_comment)]
     Restore(cmd::save::RestoreArgs),
+    /// Adds a domain to Xend domain management
+    #[command(
+        about = "Adds a domain to Xend domain management",
+        override_usage = "xm new <ConfigFile> [options] [vars]"
+    )]
+    New(cmd::create::CreateArgs),
+    /// Start a Xend managed domain
+    #[command(verbatim_doc_comment)]
+    Start(cmd::managed::StartArgs),
+    /// Remove a domain from Xend domain management.
+    #[command(verbatim_doc_comment)]
+    Delete(cmd::managed::NameArg),
+    /// Suspend a Xend managed domain
+    #[command(verbatim_doc_comment)]
+    Suspend(cmd::managed::NameArg),
+    /// Resume a Xend managed domain
+    #[command(verbatim_doc_comment)]
+    Resume(cmd::managed::ResumeArgs),
     /// Get the state of a domain.
     #[command(verbatim_doc_comment)]
     Domstate(DomainArg),
@@ -273,6 +291,11 @@ fn main() -> ExitCode {
         Command::DumpCore(a) => cmd::domain::dump_core(a).map_err(Into::into),
         Command::Save(a) => cmd::save::save(a),
         Command::Restore(a) => cmd::save::restore(a),
+        Command::New(a) => cmd::managed::new(a),
+        Command::Start(a) => cmd::managed::start(a),
+        Command::Delete(a) => cmd::managed::delete(a),
+        Command::Suspend(a) => cmd::managed::suspend(a),
+        Command::Resume(a) => cmd::managed::resume(a),
         Command::Domstate(d) => cmd::domain::domstate(&d.domain).map_err(Into::into),
         Command::Rename(a) => cmd::domain::rename(a).map_err(Into::into),
         Command::Sysrq(a) => cmd::domain::sysrq(a).map_err(Into::into),

@@ -3,7 +3,9 @@
 //! scripts.
 
 use domcfg::sxp;
+use xm::xen::create::DomainPlan;
 use xm::xen::domain::{self, DomainSummary};
+use xm::xen::managed::{self, Managed, Rest};
 use xm::xen::{ControlError, Host, record};
 
 #[derive(Debug, clap::Args)]
@@ -36,6 +38,21 @@ fn state_index(state: &str) -> Result<usize, ControlError> {
     })
 }
 
+/// One line of the list: a live domain, or a managed one that is not running.
+enum Entry {
+    Live(DomainSummary),
+    Managed(Box<DomainPlan>, Rest),
+}
+
+impl Entry {
+    fn name(&self) -> &str {
+        match self {
+            Entry::Live(r) => &r.name,
+            Entry::Managed(p, _) => &p.name,
+        }
+    }
+}
+
 pub fn run(args: &ListArgs) -> Result<(), ControlError> {
     let wanted = match &args.state {
         Some(_) if !args.domains.is_empty() => {
@@ -51,32 +68,62 @@ pub fn run(args: &ListArgs) -> Result<(), ControlError> {
     if let Some(i) = wanted {
         rows.retain(|r| r.state.as_bytes().get(i).is_some_and(|&c| c != b'-'));
     }
-    let rows = if args.domains.is_empty() {
-        domain::sort_by_name(&mut rows);
-        rows
+    // Managed domains that are not running are listed too (as xm did), unless a state
+    // was asked for.
+    let managed = Managed::open();
+    let resting: Vec<Entry> = if wanted.is_some() {
+        Vec::new()
     } else {
+        managed
+            .all()
+            .into_iter()
+            .filter(|p| !rows.iter().any(|r| r.name == p.name))
+            .map(|p| {
+                let rest = managed.rest(&p.name);
+                Entry::Managed(Box::new(p), rest)
+            })
+            .collect()
+    };
+    let entries: Vec<Entry> = if args.domains.is_empty() {
+        let mut all: Vec<Entry> = rows.into_iter().map(Entry::Live).chain(resting).collect();
+        all.sort_by(|a, b| a.name().as_bytes().cmp(b.name().as_bytes()));
+        all
+    } else {
+        let mut resting = resting;
         args.domains
             .iter()
             .map(|w| {
-                domain::lookup(&rows, w)
-                    .cloned()
+                if let Some(r) = domain::lookup(&rows, w) {
+                    return Ok(Entry::Live(r.clone()));
+                }
+                resting
+                    .iter()
+                    .position(|e| e.name() == w)
+                    .map(|i| resting.remove(i))
                     .ok_or_else(|| ControlError::NoSuchDomain(w.clone()))
             })
             .collect::<Result<Vec<_>, _>>()?
     };
     let mut out = String::new();
     if args.json {
-        out = json(&rows);
+        out = json(&entries);
         out.push('\n');
     } else if args.long {
-        for r in &rows {
-            out.push_str(&sxp::render(&record::domain_record(&host, r)));
+        for e in &entries {
+            let r = match e {
+                Entry::Live(r) => record::domain_record(&host, r),
+                Entry::Managed(p, rest) => record::managed_record(p, *rest == Rest::Suspended),
+            };
+            out.push_str(&sxp::render(&r));
         }
     } else {
         out.push_str(&domain::list_header());
         out.push('\n');
-        for r in &rows {
-            out.push_str(&domain::list_row(r));
+        for e in &entries {
+            out.push_str(&match e {
+                Entry::Live(r) => domain::list_row(r),
+                Entry::Managed(p, rest) => managed::list_row(p, *rest),
+            });
             out.push('\n');
         }
     }
@@ -84,11 +131,11 @@ pub fn run(args: &ListArgs) -> Result<(), ControlError> {
     Ok(())
 }
 
-fn json(rows: &[DomainSummary]) -> String {
-    let v: Vec<serde_json::Value> = rows
+fn json(entries: &[Entry]) -> String {
+    let v: Vec<serde_json::Value> = entries
         .iter()
-        .map(|r| {
-            serde_json::json!({
+        .map(|e| match e {
+            Entry::Live(r) => serde_json::json!({
                 "name": r.name,
                 "domid": r.domid,
                 "uuid": domain::uuid_string(&r.uuid),
@@ -96,7 +143,16 @@ fn json(rows: &[DomainSummary]) -> String {
                 "vcpus": r.vcpus,
                 "state": r.state,
                 "cpu_time": r.cpu_time,
-            })
+            }),
+            Entry::Managed(p, rest) => serde_json::json!({
+                "name": p.name,
+                "domid": null,
+                "uuid": p.uuid.map(|u| domain::uuid_string(&u)),
+                "mem": p.memory_mib,
+                "vcpus": p.vcpus,
+                "state": if *rest == Rest::Suspended { "suspended" } else { "halted" },
+                "cpu_time": 0.0,
+            }),
         })
         .collect();
     serde_json::to_string_pretty(&v).unwrap_or_default()

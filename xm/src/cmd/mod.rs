@@ -8,6 +8,7 @@ pub mod help;
 pub mod hyp;
 pub mod info;
 pub mod list;
+pub mod managed;
 pub mod memory;
 pub mod pci;
 pub mod save;

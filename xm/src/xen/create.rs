@@ -564,7 +564,7 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 }
 
 /// A random version-4 UUID.
-fn random_uuid() -> [u8; 16] {
+pub fn random_uuid() -> [u8; 16] {
     let mut u: [u8; 16] = random_bytes();
     u[6] = (u[6] & 0x0f) | 0x40;
     u[8] = (u[8] & 0x3f) | 0x80;

@@ -17,6 +17,7 @@ pub mod hotplug;
 pub mod info;
 pub mod layout;
 pub mod lifecycle;
+pub mod managed;
 pub mod memory;
 pub mod pci;
 pub mod plan;

@@ -179,6 +179,33 @@ pub fn record(r: &DomainSummary, f: &StoreFacts, plan: Option<&DomainPlan>) -> S
     Sxp::node("domain", d)
 }
 
+/// The `(domain ...)` of a managed domain that is not running: what its plan says, with
+/// xend's status for a halted (0) or suspended (3) domain and no state letters.
+pub fn managed_record(plan: &DomainPlan, suspended: bool) -> Sxp {
+    let mut d = Vec::new();
+    if let Some(u) = &plan.uuid {
+        d.push(Sxp::pair("uuid", Sxp::s(domain::uuid_string(u))));
+    }
+    d.extend([
+        Sxp::pair("vcpus", Sxp::Int(i64::from(plan.max_vcpus))),
+        Sxp::pair("name", Sxp::s(plan.name.clone())),
+        Sxp::pair("memory", Sxp::Int(plan.memory_mib as i64)),
+        Sxp::pair("maxmem", Sxp::Int(plan.maxmem_mib as i64)),
+        Sxp::pair("on_poweroff", Sxp::s(plan.on_poweroff.clone())),
+        Sxp::pair("on_reboot", Sxp::s(plan.on_reboot.clone())),
+        Sxp::pair("on_crash", Sxp::s(plan.on_crash.clone())),
+        Sxp::pair("status", Sxp::Int(if suspended { 3 } else { 0 })),
+        Sxp::pair("state", Sxp::s("------")),
+    ]);
+    for dev in &plan.devices {
+        d.push(Sxp::pair("device", device_record(dev)));
+    }
+    for f in &plan.pci {
+        d.push(Sxp::pair("device", pci_record(f)));
+    }
+    Sxp::node("domain", d)
+}
+
 fn back<'d>(dev: &'d Device, key: &str) -> Option<&'d str> {
     dev.back
         .iter()

@@ -1,0 +1,129 @@
+//! Managed domains: `xm new`, `start`, `delete`, `suspend`, `resume` (see `xm::xen::managed`).
+
+use anyhow::bail;
+use xm::xen::managed::{Managed, Rest};
+use xm::xen::{ControlError, Host, save};
+
+use super::create::{CreateArgs, load_plan};
+
+#[derive(Debug, clap::Args)]
+pub struct StartArgs {
+    /// Do not unpause domain after starting it.
+    #[arg(short = 'p', long)]
+    paused: bool,
+    /// Connect to the console after the domain is started.
+    #[arg(short = 'c', long = "console_autoconnect")]
+    console_autoconnect: bool,
+    #[arg(value_name = "DomainName")]
+    name: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NameArg {
+    #[arg(value_name = "DomainName")]
+    name: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ResumeArgs {
+    /// Do not unpause domain after resuming it.
+    #[arg(short = 'p', long)]
+    paused: bool,
+    #[arg(value_name = "DomainName")]
+    name: String,
+}
+
+/// Whether a domain named `name` runs now.
+fn running(host: &Host, name: &str) -> Result<bool, ControlError> {
+    Ok(host.names()?.iter().any(|(_, n)| n == name))
+}
+
+pub fn new(args: &CreateArgs) -> anyhow::Result<()> {
+    let Some(plan) = load_plan(args)? else {
+        return Ok(());
+    };
+    let managed = Managed::open();
+    if let Ok(old) = managed.get(&plan.name)
+        && managed.rest(&old.name) == Rest::Suspended
+    {
+        bail!(
+            "Domain '{}' is suspended: resume or delete it before redefining it",
+            plan.name
+        );
+    }
+    managed.define(&plan)?;
+    Ok(())
+}
+
+pub fn start(args: &StartArgs) -> anyhow::Result<()> {
+    let managed = Managed::open();
+    let plan = managed.get(&args.name)?;
+    if managed.rest(&args.name) == Rest::Suspended {
+        bail!(
+            "Domain '{}' is suspended: xm resume {} brings it back",
+            args.name,
+            args.name
+        );
+    }
+    let host = Host::open()?;
+    if running(&host, &args.name)? {
+        bail!("Domain '{}' is already running", args.name);
+    }
+    drop(host);
+    let create = CreateArgs {
+        dryrun: false,
+        json: false,
+        quiet: true,
+        paused: args.paused,
+        console_autoconnect: args.console_autoconnect,
+        path: None,
+        defconfig: None,
+        config: None,
+        words: vec![],
+    };
+    super::create::start(&create, &plan)
+}
+
+pub fn delete(args: &NameArg) -> anyhow::Result<()> {
+    let managed = Managed::open();
+    managed.get(&args.name)?;
+    let host = Host::open()?;
+    if running(&host, &args.name)? {
+        bail!(
+            "Domain '{}' is running: shut it down before deleting it",
+            args.name
+        );
+    }
+    managed.remove(&args.name)?;
+    Ok(())
+}
+
+pub fn suspend(args: &NameArg) -> anyhow::Result<()> {
+    let managed = Managed::open();
+    managed.get(&args.name)?;
+    let host = Host::open()?;
+    let d = host.find(&args.name)?;
+    save::save(&host, d.domid, &managed.save_path(&args.name)?, false)?;
+    Ok(())
+}
+
+pub fn resume(args: &ResumeArgs) -> anyhow::Result<()> {
+    let managed = Managed::open();
+    managed.get(&args.name)?;
+    if managed.rest(&args.name) != Rest::Suspended {
+        bail!("Domain '{}' is not suspended", args.name);
+    }
+    let file = managed.save_path(&args.name)?;
+    let host = Host::open()?;
+    let created = save::restore(&host, &file, args.paused)?;
+    if let Err(e) = super::create::spawn_monitor(created.domid) {
+        let _ = host.destroy(created.domid);
+        bail!(
+            "cannot start the monitor of domain {} ({e}); the domain was destroyed",
+            created.name
+        );
+    }
+    // Running again: the image is spent.
+    std::fs::remove_file(&file)?;
+    Ok(())
+}
