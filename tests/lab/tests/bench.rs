@@ -137,6 +137,32 @@ fn save_restore_times(rounds: usize) {
             g.wait_gone(Duration::from_secs(60));
         }
     }
+    // Where an xm save and restore spend their time.
+    let name = "bench-save-trace";
+    let cfg = Guest::new(name).write_config();
+    xm_ok(&["create", "-q", &cfg.to_string_lossy()]);
+    let g = Running::adopt(name);
+    g.wait_up(Duration::from_secs(120));
+    let file = format!("/tmp/xmlab/save/{name}");
+    for args in [
+        vec!["save", name, file.as_str()],
+        vec!["restore", file.as_str()],
+    ] {
+        let out = std::process::Command::new(xm_path().unwrap())
+            .env("XM_TRACE_CREATE", "1")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        print!(
+            "BENCH {} steps:\n{}",
+            args[0],
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::fs::remove_file(&file).unwrap();
+    xl_ok(&["destroy", name]);
+    g.wait_gone(Duration::from_secs(60));
     let [xm_save, xm_restore, xl_save, xl_restore] = times.map(median);
     report("save, 128 MiB guest", xm_save, xl_save);
     report("restore, 128 MiB guest", xm_restore, xl_restore);

@@ -422,21 +422,21 @@ pub fn create_from(
     })
 }
 
-/// Step timings on stderr when `XM_TRACE_CREATE` is set (for finding where a create spends
-/// its time; off by default).
-struct StepTimer {
+/// Step timings on stderr when `XM_TRACE_CREATE` is set (for finding where a create, a save
+/// or a restore spends its time; off by default).
+pub struct StepTimer {
     last: Option<std::cell::Cell<std::time::Instant>>,
 }
 
 impl StepTimer {
-    fn from_env() -> Self {
+    pub fn from_env() -> Self {
         let on = std::env::var_os("XM_TRACE_CREATE").is_some();
         StepTimer {
             last: on.then(|| std::cell::Cell::new(std::time::Instant::now())),
         }
     }
 
-    fn step(&self, what: &str) {
+    pub fn step(&self, what: &str) {
         if let Some(last) = &self.last {
             let now = std::time::Instant::now();
             eprintln!(

@@ -68,8 +68,9 @@ pub fn save(host: &Host, domid: DomId, path: &Path, checkpoint: bool) -> Result<
         path: path.display().to_string(),
         message: e.to_string(),
     };
+    let trace = create::StepTimer::from_env();
     let mut file = File::create(path).map_err(file_error)?;
-    let result = write_save(host, domid, &mut file, &record, &plan);
+    let result = write_save(host, domid, &mut file, &record, &plan, &trace);
     let suspended = host
         .xc
         .domain_info(domid)?
@@ -84,11 +85,13 @@ pub fn save(host: &Host, domid: DomId, path: &Path, checkpoint: bool) -> Result<
     }
     file.sync_all().map_err(file_error)?;
     drop(file);
+    trace.step("fsync");
     if checkpoint {
         resume(host, domid)?;
     } else {
         host.destroy(domid)?;
     }
+    trace.step(if checkpoint { "resume" } else { "destroy" });
     Ok(())
 }
 
@@ -108,18 +111,23 @@ fn write_save(
     file: &mut File,
     record: &domcfg::sxp::Sxp,
     plan: &create::DomainPlan,
+    trace: &create::StepTimer,
 ) -> Result<(), ControlError> {
     let io = |e: std::io::Error| ControlError::Invalid(format!("writing the header: {e}"));
     let mut header = BufWriter::new(&mut *file);
     savefile::write_header(&mut header, record, plan).map_err(io)?;
     header.flush().map_err(io)?;
     drop(header);
+    trace.step("header");
     let mut asked = Ok(());
     let saved = host.xc.domain_save(domid, file.as_fd(), &mut || {
+        trace.step("xc_domain_save: ready to suspend");
         asked = suspend_guest(host, domid)
             .and_then(|()| super::failpoint::hit("save:suspended").map_err(Into::into));
+        trace.step("guest suspended");
         asked.is_ok()
     });
+    trace.step("xc_domain_save: memory written");
     // The guest's refusal explains libxenguest's failure better than its own words.
     asked?;
     Ok(saved?)
