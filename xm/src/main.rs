@@ -133,6 +133,12 @@ enum Command {
     /// Restore a domain from a saved state.
     #[command(verbatim_doc_comment)]
     Restore(cmd::save::RestoreArgs),
+    /// Migrate a domain to another machine.
+    #[command(verbatim_doc_comment)]
+    Migrate(cmd::migrate::MigrateArgs),
+    /// The other end of `xm migrate` (run by it through ssh).
+    #[command(name = "migrate-receive", hide = true)]
+    MigrateReceive,
     /// Adds a domain to Xend domain management
     #[command(
         about = "Adds a domain to Xend domain management",
@@ -291,6 +297,8 @@ fn main() -> ExitCode {
         Command::DumpCore(a) => cmd::domain::dump_core(a).map_err(Into::into),
         Command::Save(a) => cmd::save::save(a),
         Command::Restore(a) => cmd::save::restore(a),
+        Command::Migrate(a) => cmd::migrate::migrate(a).map_err(Into::into),
+        Command::MigrateReceive => cmd::migrate::receive(),
         Command::New(a) => cmd::managed::new(a),
         Command::Start(a) => cmd::managed::start(a),
         Command::Delete(a) => cmd::managed::delete(a),

@@ -17,6 +17,12 @@ fn resting_row(name: &str, state: &str) -> String {
 #[test]
 fn a_managed_domain_is_defined_started_suspended_resumed_and_deleted() {
     require_lab!();
+    // dom0's root file system is small (a suspended image is the guest's memory): the
+    // default directory goes on a tmpfs, as /var/lib would be a real disk on a host.
+    run_ok(
+        "mkdir -p /var/lib/xm/domains && (mountpoint -q /var/lib/xm/domains || \
+         mount -t tmpfs -o size=512m tmpfs /var/lib/xm/domains)",
+    );
     let name = unique_name("mg");
     let cfg = Guest::new(&name).write_config();
     let before = Leftovers::now();

@@ -229,6 +229,7 @@ const SYNOPSES: &[(&str, &str)] = &[
     ("reset", "<Domain>"),
     ("save", "[-c|--checkpoint] <Domain> <CheckpointFile>"),
     ("new", "<ConfigFile> [options] [vars]"),
+    ("migrate", "<Domain> <Host>"),
     ("start", "<DomainName>"),
     ("delete", "<DomainName>"),
     ("suspend", "<DomainName>"),

@@ -10,6 +10,7 @@ pub mod info;
 pub mod list;
 pub mod managed;
 pub mod memory;
+pub mod migrate;
 pub mod pci;
 pub mod save;
 pub mod sched;

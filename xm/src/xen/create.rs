@@ -127,6 +127,11 @@ pub enum Image<'a> {
     Boot { terminal: bool },
     /// A saved domain: the libxenguest stream in this file, from its current position.
     Restore(std::os::fd::BorrowedFd<'a>),
+    /// A domain migrating in: as [`Image::Restore`] from this pipe, but while its source may
+    /// still exist on this host (a migration to localhost) with the same UUID: that is
+    /// allowed, and the new domain's `/vm` node gets its own path if the source has
+    /// `/vm/UUID`.
+    Incoming(std::os::fd::BorrowedFd<'a>),
 }
 
 /// What the builder reads (for a boot), and the names `/vm` records: for a bootloader's
@@ -150,7 +155,8 @@ pub fn create_from(
 ) -> Result<Created, ControlError> {
     let trace = StepTimer::from_env();
     let physinfo = host.xc.physinfo()?;
-    let restore = matches!(image, Image::Restore(_));
+    let restore = matches!(image, Image::Restore(_) | Image::Incoming(_));
+    let incoming = matches!(image, Image::Incoming(_));
     check_plan(plan, physinfo.free_pages * 4 / 1024, !restore)?;
     pci::check(&host.xs, &host.xc, &physinfo, &plan.pci)?;
     trace.step("checks (files, memory, pci)");
@@ -205,7 +211,7 @@ pub fn create_from(
         .xc
         .domain_list()?
         .iter()
-        .find(|i| i.uuid == uuid_bytes && !i.dying)
+        .find(|i| i.uuid == uuid_bytes && !i.dying && !incoming)
     {
         return Err(ControlError::Invalid(format!(
             "a domain with UUID {uuid} already exists with ID '{}'",
@@ -261,7 +267,10 @@ pub fn create_from(
     hit("xc_domain_set_tsc_info")?;
     host.xc.domain_set_tsc_default(domid)?;
 
-    let paths = DomainPaths::new(domid, &uuid, console_domid);
+    let mut paths = DomainPaths::new(domid, &uuid, console_domid);
+    if incoming && host.xs.try_read(&paths.vm)?.is_some() {
+        paths.vm = format!("{}-{domid}", paths.vm);
+    }
     trace.step("domain created, limits, event channels");
     let make = layout::domain_make(&paths, domid, &uuid, &plan.name);
     // The name is checked and claimed in one transaction: of two creates racing for a name,
@@ -295,7 +304,7 @@ pub fn create_from(
     trace.step("domain's xenstore nodes (name claimed)");
 
     let built = match image {
-        Image::Restore(fd) => {
+        Image::Restore(fd) | Image::Incoming(fd) => {
             let ports = RestorePorts {
                 store_port,
                 store_domid,

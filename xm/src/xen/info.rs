@@ -134,6 +134,7 @@ mod tests {
                 total_pages: 262_144 * 5,
                 free_pages: 262_144 * 3 + 100,
                 gnttab_v2: true,
+                shadow: false,
                 directio: true,
             },
             xen: XenVersion {

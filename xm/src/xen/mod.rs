@@ -19,6 +19,7 @@ pub mod layout;
 pub mod lifecycle;
 pub mod managed;
 pub mod memory;
+pub mod migrate;
 pub mod pci;
 pub mod plan;
 pub mod record;

@@ -98,7 +98,7 @@ pub fn save(host: &Host, domid: DomId, path: &Path, checkpoint: bool) -> Result<
 /// Lets a suspended guest carry on (its suspend call returns "cancelled") and tells
 /// xenstored, which then fires `@releaseDomain` again at the domain's next shutdown (the
 /// monitor waits on it).
-fn resume(host: &Host, domid: DomId) -> Result<(), ControlError> {
+pub fn resume(host: &Host, domid: DomId) -> Result<(), ControlError> {
     host.xc.domain_resume(domid)?;
     host.xs.resume(domid)?;
     Ok(())
@@ -120,7 +120,7 @@ fn write_save(
     drop(header);
     trace.step("header");
     let mut asked = Ok(());
-    let saved = host.xc.domain_save(domid, file.as_fd(), &mut || {
+    let saved = host.xc.domain_save(domid, file.as_fd(), false, &mut || {
         trace.step("xc_domain_save: ready to suspend");
         asked = suspend_guest(host, domid)
             .and_then(|()| super::failpoint::hit("save:suspended").map_err(Into::into));

@@ -149,6 +149,9 @@ pub struct PhysInfo {
     pub total_pages: u64,
     pub free_pages: u64,
     pub gnttab_v2: bool,
+    /// The hypervisor has shadow paging (what gives a PV guest log-dirty tracking, so live
+    /// migration); Debian builds Xen without it.
+    pub shadow: bool,
     /// The hypervisor has an IOMMU enabled: devices can be passed through.
     pub directio: bool,
 }
@@ -678,6 +681,7 @@ impl Xc {
             total_pages: raw.total_pages,
             free_pages: raw.free_pages,
             gnttab_v2: raw.capabilities & sys::XEN_SYSCTL_PHYSCAP_gnttab_v2 != 0,
+            shadow: raw.capabilities & sys::XEN_SYSCTL_PHYSCAP_shadow != 0,
             directio: raw.capabilities & sys::XEN_SYSCTL_PHYSCAP_directio != 0,
         })
     }
@@ -890,13 +894,15 @@ impl Xc {
     }
 
     /// Wraps `xc_domain_save`: writes domain `domid`'s migration stream (libxenguest's v2
-    /// format, not live, not checkpointed) to `fd`. libxenguest calls `suspend` once, when it
+    /// format, not checkpointed; `live`: memory is sent while the guest runs, which needs
+    /// log-dirty tracking) to `fd`. libxenguest calls `suspend` once, when it
     /// is ready for the guest to stop; it returns whether the domain is now suspended
     /// (shut down with `SHUTDOWN_suspend`). The domain is left suspended either way.
     pub fn domain_save(
         &self,
         domid: DomId,
         fd: std::os::fd::BorrowedFd<'_>,
+        live: bool,
         suspend: &mut dyn FnMut() -> bool,
     ) -> Result<(), XcError> {
         use std::os::fd::AsRawFd;
@@ -921,7 +927,7 @@ impl Xc {
                 self.xch,
                 fd.as_raw_fd(),
                 domid,
-                0,
+                if live { sys::XCFLAGS_LIVE } else { 0 },
                 &mut callbacks,
                 sys::xc_stream_type_t_XC_STREAM_PLAIN,
                 -1,
