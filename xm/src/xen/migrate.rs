@@ -188,7 +188,12 @@ fn converse(
         return Err(back_out(e));
     }
     if let Err(e) = saved {
-        return Err(back_out(e.into()));
+        // The receiver may have stopped reading because it failed: its words say why.
+        let why = match read_line(&mut from) {
+            Some(r) if r.starts_with("error ") => unexpected(peer, "receiving the stream", Some(r)),
+            _ => e.into(),
+        };
+        return Err(back_out(why));
     }
     match read_line(&mut from) {
         Some(r) if r == "restored" => {}
