@@ -884,11 +884,15 @@ pub fn create_failing_at(step: &str, cfg: &Path) -> String {
 /// `xm list` shows that `ids_before` did not have is destroyed with `xm destroy` (which must
 /// succeed). Returns those domids. (The caller checks what is left.)
 pub fn create_killed_at(step: &str, cfg: &Path, ids_before: &BTreeSet<u32>) -> Vec<u32> {
+    xm_killed_at(step, &format!("create -q {}", cfg.display()), ids_before)
+}
+
+/// [`create_killed_at`] for any xm command line `args` (shell words).
+pub fn xm_killed_at(step: &str, args: &str, ids_before: &BTreeSet<u32>) -> Vec<u32> {
     fs::create_dir_all("/tmp/xmlab").unwrap();
     let err_file = format!("/tmp/xmlab/kill-{}.err", unique_name("k"));
     let pid = run_ok(&format!(
-        "FAILPOINTS='{step}=return(hang)' {XM_FAILPOINTS} create -q {} >/dev/null 2>{err_file} & echo $!",
-        cfg.display()
+        "FAILPOINTS='{step}=return(hang)' {XM_FAILPOINTS} {args} >/dev/null 2>{err_file} & echo $!"
     ));
     let pid = pid.trim();
     wait_until(Duration::from_secs(120), &format!("{step} reached"), || {
@@ -1022,6 +1026,37 @@ impl XmSession {
         });
         status.code()
     }
+}
+
+/// The counter some tests run in a guest ([`start_ticks`]): `XMTICK N` on its console, once
+/// a second, from 0.
+pub const TICK: &str = "XMTICK ";
+
+/// The counter's values in console text, in the order logged.
+pub fn ticks(console: &str) -> Vec<u64> {
+    console
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(TICK))
+        .filter_map(|n| n.trim().parse().ok())
+        .collect()
+}
+
+/// The last counter value on `name`'s console.
+pub fn last_tick(name: &str) -> Option<u64> {
+    ticks(&console_text(name)).last().copied()
+}
+
+/// Starts the counter in a running guest (in the background, on its console) and waits for
+/// a few ticks; the last one seen.
+pub fn start_ticks(g: &Running) -> u64 {
+    let out = g.guest_cmd(
+        "(i=0; while :; do echo XMTICK $i; i=$((i+1)); sleep 1; done) >/dev/console 2>&1 &\necho",
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.rc, 0, "{}", out.text);
+    wait_until(Duration::from_secs(60), "the counter", || {
+        last_tick(&g.name).filter(|&t| t >= 2)
+    })
 }
 
 #[cfg(test)]

@@ -20,27 +20,6 @@ fn save_path(name: &str) -> PathBuf {
     dir.join(format!("{name}.chk"))
 }
 
-/// The last `XMTICK N` on the guest's console.
-fn last_tick(name: &str) -> Option<u64> {
-    console_text(name)
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("XMTICK "))
-        .filter_map(|n| n.trim().parse().ok())
-        .next_back()
-}
-
-/// Starts a counter on the guest's console, one tick a second, and waits for a few.
-fn start_ticks(g: &Running) -> u64 {
-    let out = g.guest_cmd(
-        "(i=0; while :; do echo XMTICK $i; i=$((i+1)); sleep 1; done) >/dev/console 2>&1 &\necho",
-        IN_GUEST,
-    );
-    assert_eq!(out.rc, 0, "{}", out.text);
-    wait_until(IN_GUEST, "the counter", || {
-        last_tick(&g.name).filter(|&t| t >= 2)
-    })
-}
-
 #[test]
 fn save_then_restore_brings_the_same_guest_back_where_it_stopped() {
     require_lab!();
@@ -285,21 +264,7 @@ fn a_save_or_restore_failing_or_killed_at_any_step_leaves_the_guest_or_nothing()
         wait_clean(&before, &format!("a restore failing at {step}"));
     }
     for step in ["xc_domain_restore", "hotplug:vif"] {
-        let ids = xm_list_ids();
-        let err_file = format!("/tmp/xmlab/{name}-kill.err");
-        let pid = run_ok(&format!(
-            "FAILPOINTS='{step}=return(hang)' {XM_FAILPOINTS} restore {file_s} \
-             >/dev/null 2>{err_file} & echo $!"
-        ));
-        wait_until(Duration::from_secs(120), &format!("{step} reached"), || {
-            std::fs::read_to_string(&err_file)
-                .ok()
-                .filter(|t| t.contains("hanging"))
-        });
-        run_ok(&format!("kill -9 {}", pid.trim()));
-        for left in xm_list_ids().difference(&ids) {
-            xm_ok(&["destroy", &left.to_string()]);
-        }
+        xm_killed_at(step, &format!("restore {file_s}"), &xm_list_ids());
         wait_clean(&before, &format!("a restore killed at {step}"));
     }
     // The file is still good.

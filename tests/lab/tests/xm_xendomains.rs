@@ -38,14 +38,6 @@ fn write_defaults(path: &Path, auto: &Path, save: &str) {
     .unwrap();
 }
 
-fn last_tick(name: &str) -> Option<u64> {
-    console_text(name)
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("XMTICK "))
-        .filter_map(|n| n.trim().parse().ok())
-        .next_back()
-}
-
 #[test]
 fn start_creates_the_auto_domains_stop_saves_them_and_start_restores_them() {
     require_lab!();
@@ -81,14 +73,7 @@ fn start_creates_the_auto_domains_stop_saves_them_and_start_restores_them() {
     assert!(out.contains(&format!("{a} is running already")), "{out}");
     assert_eq!(xm_list_ids(), ids);
 
-    let tick = ga.guest_cmd(
-        "(i=0; while :; do echo XMTICK $i; i=$((i+1)); sleep 1; done) >/dev/console 2>&1 &\necho",
-        Duration::from_secs(60),
-    );
-    assert_eq!(tick.rc, 0);
-    wait_until(Duration::from_secs(60), "the counter", || {
-        last_tick(&a).filter(|&t| t >= 2)
-    });
+    start_ticks(&ga);
 
     // Stop: both saved, in files xendomains recognises, and gone.
     let (rc, out) = xendomains("stop", &defaults);

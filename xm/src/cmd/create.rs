@@ -158,14 +158,7 @@ pub fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
     for w in &created.warnings {
         eprintln!("Warning: {w}");
     }
-    if let Err(e) = spawn_monitor(created.domid) {
-        // Without its monitor the domain's on_* actions would never run: undo the create.
-        let _ = host.destroy(created.domid);
-        bail!(
-            "cannot start the monitor of domain {} ({e}); the domain was destroyed",
-            created.name
-        );
-    }
+    monitor_or_undo(&host, &created)?;
     if !args.console_autoconnect {
         if !args.quiet {
             println!("Started domain {} (id={})", created.name, created.domid);
@@ -186,6 +179,19 @@ pub fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
         host.unpause(created.domid)?;
     }
     console.run(ESCAPE).context("console")?;
+    Ok(())
+}
+
+/// Starts `created`'s monitor. Without it the domain's on_* actions would never run, so a
+/// domain whose monitor cannot start is destroyed (the create, restore or resume undone).
+pub fn monitor_or_undo(host: &Host, created: &create::Created) -> anyhow::Result<()> {
+    if let Err(e) = spawn_monitor(created.domid) {
+        let _ = host.destroy(created.domid);
+        bail!(
+            "cannot start the monitor of domain {} ({e}); the domain was destroyed",
+            created.name
+        );
+    }
     Ok(())
 }
 

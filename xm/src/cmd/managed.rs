@@ -116,13 +116,7 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<()> {
     let file = managed.save_path(&args.name)?;
     let host = Host::open()?;
     let created = save::restore(&host, &file, args.paused)?;
-    if let Err(e) = super::create::spawn_monitor(created.domid) {
-        let _ = host.destroy(created.domid);
-        bail!(
-            "cannot start the monitor of domain {} ({e}); the domain was destroyed",
-            created.name
-        );
-    }
+    super::create::monitor_or_undo(&host, &created)?;
     // Running again: the image is spent.
     std::fs::remove_file(&file)?;
     Ok(())

@@ -43,13 +43,6 @@ pub fn restore(args: &RestoreArgs) -> anyhow::Result<()> {
     }
     let host = Host::open()?;
     let created = save::restore(&host, &file, args.paused)?;
-    if let Err(e) = super::create::spawn_monitor(created.domid) {
-        // Without its monitor the domain's on_* actions would never run: undo the restore.
-        let _ = host.destroy(created.domid);
-        bail!(
-            "cannot start the monitor of domain {} ({e}); the domain was destroyed",
-            created.name
-        );
-    }
+    super::create::monitor_or_undo(&host, &created)?;
     Ok(())
 }

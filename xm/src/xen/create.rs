@@ -580,6 +580,32 @@ pub fn random_uuid() -> [u8; 16] {
     u
 }
 
+/// A plan for the tests of the modules that store, show or send plans: domain `name`, a
+/// kernel, 512 MiB, 2 vcpus, no devices.
+#[cfg(test)]
+pub fn sample_plan(name: &str) -> DomainPlan {
+    DomainPlan {
+        name: name.into(),
+        uuid: None,
+        memory_mib: 512,
+        maxmem_mib: 512,
+        vcpus: 2,
+        max_vcpus: 2,
+        kernel: Some("/boot/vmlinuz".into()),
+        ramdisk: None,
+        bootloader: None,
+        pci: vec![],
+        cmdline: String::new(),
+        cpus: None,
+        cpu_weight: None,
+        cpu_cap: None,
+        on_poweroff: "destroy".into(),
+        on_reboot: "restart".into(),
+        on_crash: "restart".into(),
+        devices: vec![],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

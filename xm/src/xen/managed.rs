@@ -158,26 +158,7 @@ mod tests {
     use super::*;
 
     fn plan(name: &str) -> DomainPlan {
-        DomainPlan {
-            name: name.into(),
-            uuid: None,
-            memory_mib: 512,
-            maxmem_mib: 512,
-            vcpus: 2,
-            max_vcpus: 2,
-            kernel: Some("/boot/vmlinuz".into()),
-            ramdisk: None,
-            bootloader: None,
-            pci: vec![],
-            cmdline: String::new(),
-            cpus: None,
-            cpu_weight: None,
-            cpu_cap: None,
-            on_poweroff: "destroy".into(),
-            on_reboot: "restart".into(),
-            on_crash: "restart".into(),
-            devices: vec![],
-        }
+        crate::xen::create::sample_plan(name)
     }
 
     fn store() -> (Managed, PathBuf) {

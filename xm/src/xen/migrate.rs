@@ -23,11 +23,11 @@ use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 
-use super::create::{self, Created, Image, stored_plan};
+use super::create::{self, Created, Image};
 use super::error::ControlError;
 use super::host::Host;
 use super::record;
-use super::save::{resume, suspend_guest};
+use super::save::{resume_after, streamable, suspend_guest};
 use super::savefile;
 use super::xc::DomId;
 
@@ -81,11 +81,6 @@ fn unexpected(host: &str, step: &str, reply: Option<String>) -> ControlError {
 
 /// Migrates domain `domid` to `target`.
 pub fn migrate(host: &Host, domid: DomId, target: &Target) -> Result<(), ControlError> {
-    if domid == 0 {
-        return Err(ControlError::Unsupported(
-            "Domain-0 cannot be migrated".into(),
-        ));
-    }
     if target.live && !host.xc.physinfo()?.shadow {
         return Err(ControlError::Unsupported(
             "live migration needs log-dirty tracking, which this hypervisor cannot give a PV \
@@ -94,27 +89,7 @@ pub fn migrate(host: &Host, domid: DomId, target: &Target) -> Result<(), Control
                 .into(),
         ));
     }
-    let row = host
-        .domains()?
-        .into_iter()
-        .find(|d| d.domid == domid)
-        .ok_or_else(|| ControlError::NoSuchDomain(domid.to_string()))?;
-    if row.state.contains('p') || row.state.contains('s') || row.state.contains('c') {
-        return Err(ControlError::Unsupported(format!(
-            "domain {domid} is not running (state {}): it cannot suspend itself to migrate",
-            row.state
-        )));
-    }
-    let Some(plan) = stored_plan(host, domid) else {
-        return Err(ControlError::Unsupported(format!(
-            "domain {domid} was not built by xm, so xm has no plan to build it from there"
-        )));
-    };
-    if !plan.pci.is_empty() {
-        return Err(ControlError::Unsupported(format!(
-            "domain {domid} has PCI devices passed through: it cannot be migrated"
-        )));
-    }
+    let (row, plan) = streamable(host, domid, "migrated")?;
     let mut header = Vec::new();
     savefile::write_header(&mut header, &record::domain_record(host, &row), &plan)
         .map_err(|e| ControlError::Invalid(format!("the domain's record: {e}")))?;
@@ -172,18 +147,7 @@ fn converse(
                 .and_then(|()| super::failpoint::hit("migrate:suspended").map_err(Into::into));
             asked.is_ok()
         });
-    let back_out = |e: ControlError| -> ControlError {
-        let suspended = host
-            .xc
-            .domain_info(domid)
-            .ok()
-            .flatten()
-            .is_some_and(|i| i.shutdown && i.shutdown_reason == xenctrl_sys::SHUTDOWN_suspend);
-        if suspended && let Err(r) = resume(host, domid) {
-            return ControlError::Invalid(format!("{e}; and resuming the guest here failed: {r}"));
-        }
-        e
-    };
+    let back_out = |e: ControlError| resume_after(host, domid, e);
     if let Err(e) = asked {
         return Err(back_out(e));
     }

@@ -290,15 +290,8 @@ mod tests {
             vifname: None,
         };
         DomainPlan {
-            name: "ce".into(),
-            uuid: None,
             memory_mib: 256,
-            maxmem_mib: 512,
             vcpus: 1,
-            max_vcpus: 2,
-            kernel: None,
-            ramdisk: None,
-            bootloader: None,
             pci: vec![PciFunction {
                 seg: 0,
                 bus: 0,
@@ -307,17 +300,13 @@ mod tests {
                 permissive: false,
             }],
             cmdline: "root=/dev/xvda1 ro".into(),
-            cpus: None,
-            cpu_weight: None,
-            cpu_cap: None,
-            on_poweroff: "destroy".into(),
-            on_reboot: "restart".into(),
             on_crash: "preserve".into(),
             devices: vec![
                 Device::vbd(51712, "xvda", "/dev/vg/ce", "w", false),
                 Device::vbd(5632, "hdc", "/srv/iso/sl.iso", "r", true),
                 Device::vif(0, &vif),
             ],
+            ..crate::xen::create::sample_plan("ce")
         }
     }
 

@@ -21,7 +21,8 @@ use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::create::{self, Created, Image, stored_plan};
+use super::create::{self, Created, DomainPlan, Image, stored_plan};
+use super::domain::DomainSummary;
 use super::error::ControlError;
 use super::host::Host;
 use super::lifecycle::{self, Request};
@@ -34,35 +35,7 @@ pub const SUSPEND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Saves domain `domid` to `path`. `checkpoint` (`-c`): the domain keeps running afterwards.
 pub fn save(host: &Host, domid: DomId, path: &Path, checkpoint: bool) -> Result<(), ControlError> {
-    if domid == 0 {
-        return Err(ControlError::Unsupported(
-            "Domain-0 cannot be saved".to_string(),
-        ));
-    }
-    let row = host
-        .domains()?
-        .into_iter()
-        .find(|d| d.domid == domid)
-        .ok_or_else(|| ControlError::NoSuchDomain(domid.to_string()))?;
-    // The guest must be running to answer the suspend request (xend refused too).
-    if row.state.contains('p') || row.state.contains('s') || row.state.contains('c') {
-        return Err(ControlError::Unsupported(format!(
-            "domain {domid} is not running (state {}): xm save needs the guest to suspend \
-             itself (unpause it first)",
-            row.state
-        )));
-    }
-    let Some(plan) = stored_plan(host, domid) else {
-        return Err(ControlError::Unsupported(format!(
-            "domain {domid} was not built by xm, so xm has no plan to restore it from"
-        )));
-    };
-    if !plan.pci.is_empty() {
-        // As xl: a passed-through device's state is in the hardware, not in the stream.
-        return Err(ControlError::Unsupported(format!(
-            "domain {domid} has PCI devices passed through: it cannot be saved (pci-detach them first)"
-        )));
-    }
+    let (row, plan) = streamable(host, domid, "saved")?;
     let record = record::domain_record(host, &row);
     let file_error = |e: std::io::Error| ControlError::File {
         path: path.display().to_string(),
@@ -71,17 +44,10 @@ pub fn save(host: &Host, domid: DomId, path: &Path, checkpoint: bool) -> Result<
     let trace = create::StepTimer::from_env();
     let mut file = File::create(path).map_err(file_error)?;
     let result = write_save(host, domid, &mut file, &record, &plan, &trace);
-    let suspended = host
-        .xc
-        .domain_info(domid)?
-        .is_some_and(|i| i.shutdown && i.shutdown_reason == xenctrl_sys::SHUTDOWN_suspend);
     if let Err(e) = result {
         drop(file);
         let _ = std::fs::remove_file(path);
-        if suspended {
-            resume(host, domid)?;
-        }
-        return Err(e);
+        return Err(resume_after(host, domid, e));
     }
     file.sync_all().map_err(file_error)?;
     drop(file);
@@ -93,6 +59,61 @@ pub fn save(host: &Host, domid: DomId, path: &Path, checkpoint: bool) -> Result<
     }
     trace.step(if checkpoint { "resume" } else { "destroy" });
     Ok(())
+}
+
+/// What saving or migrating domain `domid` (`what`: "saved", "migrated") needs, checked
+/// before the guest is touched: a running guest (it must suspend itself; xend refused others
+/// too), the plan xm built it from, no PCI functions (as xl: their state is in the hardware,
+/// not in the stream). Its row and plan.
+pub fn streamable(
+    host: &Host,
+    domid: DomId,
+    what: &str,
+) -> Result<(DomainSummary, DomainPlan), ControlError> {
+    if domid == 0 {
+        return Err(ControlError::Unsupported(format!(
+            "Domain-0 cannot be {what}"
+        )));
+    }
+    let row = host
+        .domains()?
+        .into_iter()
+        .find(|d| d.domid == domid)
+        .ok_or_else(|| ControlError::NoSuchDomain(domid.to_string()))?;
+    if row.state.contains('p') || row.state.contains('s') || row.state.contains('c') {
+        return Err(ControlError::Unsupported(format!(
+            "domain {domid} is not running (state {}): it must suspend itself to be {what} \
+             (unpause it first)",
+            row.state
+        )));
+    }
+    let Some(plan) = stored_plan(host, domid) else {
+        return Err(ControlError::Unsupported(format!(
+            "domain {domid} was not built by xm, so xm has no plan to build it again from"
+        )));
+    };
+    if !plan.pci.is_empty() {
+        return Err(ControlError::Unsupported(format!(
+            "domain {domid} has PCI devices passed through: it cannot be {what} (pci-detach \
+             them first)"
+        )));
+    }
+    Ok((row, plan))
+}
+
+/// After a save or migration failed with `e`: if the guest had suspended, it carries on
+/// ([`resume`]). Returns the error to report.
+pub fn resume_after(host: &Host, domid: DomId, e: ControlError) -> ControlError {
+    let suspended = host
+        .xc
+        .domain_info(domid)
+        .ok()
+        .flatten()
+        .is_some_and(|i| i.shutdown && i.shutdown_reason == xenctrl_sys::SHUTDOWN_suspend);
+    if suspended && let Err(r) = resume(host, domid) {
+        return ControlError::Invalid(format!("{e}; and resuming the guest failed: {r}"));
+    }
+    e
 }
 
 /// Lets a suspended guest carry on (its suspend call returns "cancelled") and tells

@@ -207,25 +207,10 @@ mod tests {
 
     fn plan() -> DomainPlan {
         DomainPlan {
-            name: "ce".into(),
             uuid: Some([7; 16]),
-            memory_mib: 128,
-            maxmem_mib: 128,
-            vcpus: 1,
-            max_vcpus: 1,
-            kernel: Some("/boot/vmlinuz".into()),
-            ramdisk: None,
-            bootloader: None,
-            pci: vec![],
             // Quotes of both kinds, a backslash and a newline survive the SXP string.
             cmdline: "root=/dev/xvda1 x=\"a b\" y='c' z=\\ n=\n".into(),
-            cpus: None,
-            cpu_weight: None,
-            cpu_cap: None,
-            on_poweroff: "destroy".into(),
-            on_reboot: "restart".into(),
-            on_crash: "restart".into(),
-            devices: vec![],
+            ..crate::xen::create::sample_plan("ce")
         }
     }
 
