@@ -474,6 +474,14 @@ pub struct CmdOutput {
     pub rc: i32,
 }
 
+impl CmdOutput {
+    /// Whether the command printed `line` (a whole line, trimmed): other console output, such
+    /// as a guest's background counter, may be mixed in with the command's.
+    pub fn has_line(&self, line: &str) -> bool {
+        self.text.lines().any(|l| l.trim() == line)
+    }
+}
+
 /// Parse the last framed command output out of console text.
 pub fn parse_cmd_output(console: &str) -> Option<CmdOutput> {
     let console = console.replace('\r', "");
