@@ -194,7 +194,8 @@ fn a_guest_migrates_to_the_other_host_and_refusals_leave_it_here() {
     let xl_name = unique_name("hxl");
     let xl_cfg = Guest::new(&xl_name).write_config();
     xl_ok(&["create", "-q", &xl_cfg.to_string_lossy()]);
-    Running::adopt(&xl_name).wait_up(Duration::from_secs(120));
+    let xl_guest = Running::adopt(&xl_name);
+    xl_guest.wait_up(Duration::from_secs(120));
     let file = format!("/tmp/xmlab/{xl_name}.save");
     let t = Instant::now();
     xl_ok(&["save", &xl_name, &file]);
