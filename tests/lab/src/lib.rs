@@ -404,6 +404,16 @@ pub fn scratch_disk(name: &str, size_mib: u64) -> PathBuf {
     p
 }
 
+/// [`scratch_disk`] of 8 MiB that starts with `marker` (for a guest to read back).
+pub fn marked_disk(name: &str, marker: &str) -> PathBuf {
+    let img = scratch_disk(name, 8);
+    run_ok(&format!(
+        "printf {marker} | dd of={} conv=notrunc status=none",
+        img.display()
+    ));
+    img
+}
+
 /// Number of user-space segfault/trap reports in dom0's kernel log (the lab's flakiness canary).
 pub fn dom0_segfaults() -> usize {
     let log = run_ok("dmesg");

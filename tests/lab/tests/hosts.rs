@@ -71,11 +71,7 @@ fn a_guest_migrates_to_the_other_host_and_refusals_leave_it_here() {
         || on_peer("xm list >/dev/null").status.success().then_some(()),
     );
     let name = unique_name("hst");
-    let img = scratch_disk(&name, 8);
-    run_ok(&format!(
-        "printf xm-hosts-marker | dd of={} conv=notrunc status=none",
-        img.display()
-    ));
+    let img = marked_disk(&name, "xm-hosts-marker");
     copy_to_peer(&img);
     let ip = "10.99.0.85";
     let before = Leftovers::now();

@@ -62,11 +62,7 @@ fn migrate_moves_a_running_guest_and_refusals_leave_it_where_it_was() {
     assert!(failpoints_available());
     let ssh = fake_ssh();
     let name = unique_name("mig");
-    let img = scratch_disk(&name, 8);
-    run_ok(&format!(
-        "printf xm-migrate-marker | dd of={} conv=notrunc status=none",
-        img.display()
-    ));
+    let img = marked_disk(&name, "xm-migrate-marker");
     let ip = "10.99.0.83";
     let g = xm_created(
         &name,

@@ -24,11 +24,7 @@ fn save_path(name: &str) -> PathBuf {
 fn save_then_restore_brings_the_same_guest_back_where_it_stopped() {
     require_lab!();
     let name = unique_name("sv");
-    let img = scratch_disk(&name, 8);
-    run_ok(&format!(
-        "printf xm-save-marker | dd of={} conv=notrunc status=none",
-        img.display()
-    ));
+    let img = marked_disk(&name, "xm-save-marker");
     let ip = "10.99.0.81";
     let before = Leftovers::now();
     let g = xm_created(
