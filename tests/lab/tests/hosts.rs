@@ -37,17 +37,25 @@ fn shell_word(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// How long a move of a guest's memory between the hosts may take: ssh's encryption under
+/// TCG moves about 1 MB/s, so 128 MiB take about two minutes (more than `run`'s bound).
+const MOVE_SECS: u32 = 600;
+
 /// A local file copied to the same path on the peer.
 fn copy_to_peer(path: &Path) {
-    run_ok(&format!(
-        "{SSH} root@{PEER} {} < {}",
-        shell_word(&format!(
-            "mkdir -p {} && cat > {}",
-            path.parent().unwrap().display(),
+    let out = run_timeout(
+        &format!(
+            "{SSH} root@{PEER} {} < {}",
+            shell_word(&format!(
+                "mkdir -p {} && cat > {}",
+                path.parent().unwrap().display(),
+                path.display()
+            )),
             path.display()
-        )),
-        path.display()
-    ));
+        ),
+        MOVE_SECS,
+    );
+    assert!(out.status.success(), "copying {} there", path.display());
 }
 
 fn peer_console(name: &str) -> String {
@@ -58,7 +66,14 @@ fn peer_console(name: &str) -> String {
 }
 
 fn migrate(name: &str) -> Output {
-    xm(&["migrate", "-s", SSH, name, PEER])
+    run_timeout(
+        &format!(
+            "{} migrate -s {} {name} {PEER}",
+            xm_path().unwrap().display(),
+            shell_word(SSH)
+        ),
+        MOVE_SECS,
+    )
 }
 
 #[test]
