@@ -106,15 +106,18 @@ impl Device {
         }
     }
 
+    /// The value of backend key `key`, if the device has it.
+    pub fn back_value(&self, key: &str) -> Option<&str> {
+        self.back
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// For a vbd, the device or file the backend will open (`params`).
     pub fn params(&self) -> Option<&str> {
         (self.kind == Kind::Vbd)
-            .then(|| {
-                self.back
-                    .iter()
-                    .find(|(k, _)| k == "params")
-                    .map(|(_, v)| v.as_str())
-            })
+            .then(|| self.back_value("params"))
             .flatten()
     }
 
@@ -152,11 +155,8 @@ impl Device {
 
     /// The device's name in dom0 as the vif hotplug script expects it (`vifN.M` or `vifname`).
     fn vif_name(&self, domid: DomId) -> String {
-        self.back
-            .iter()
-            .find(|(k, _)| k == "vifname")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_else(|| format!("vif{domid}.{}", self.devid))
+        self.back_value("vifname")
+            .map_or_else(|| format!("vif{domid}.{}", self.devid), str::to_string)
     }
 }
 

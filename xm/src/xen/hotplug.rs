@@ -142,7 +142,7 @@ pub fn configure(host: &Host, domid: DomId, new: &Device) -> Result<(), ControlE
         new.devid,
         &dev,
         new.params().unwrap_or_default(),
-        back_value(new, "mode").unwrap_or(&mode),
+        new.back_value("mode").unwrap_or(&mode),
         true,
     );
     detach(host, domid, Kind::Vbd, new.devid, false)?;
@@ -181,13 +181,6 @@ pub fn configure(host: &Host, domid: DomId, new: &Device) -> Result<(), ControlE
             "{e}; and the old media could not be put back either: {again}"
         )),
     })
-}
-
-fn back_value<'d>(dev: &'d Device, key: &str) -> Option<&'d str> {
-    dev.back
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
 }
 
 /// Undoes a device: its hotplug script's work, its nodes and its place in the kept plan.

@@ -206,35 +206,28 @@ pub fn managed_record(plan: &DomainPlan, suspended: bool) -> Sxp {
     Sxp::node("domain", d)
 }
 
-fn back<'d>(dev: &'d Device, key: &str) -> Option<&'d str> {
-    dev.back
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
 /// A vbd or vif as xend's `(device (vbd ...))` / `(device (vif ...))` showed it.
 pub fn device_record(dev: &Device) -> Sxp {
     let mut out = vec![Sxp::s(dev.kind.as_str())];
     let mut push = |key: &str, v: &str| out.push(Sxp::pair(key, Sxp::s(v)));
     match dev.kind {
         Kind::Vbd => {
-            let params = back(dev, "params").unwrap_or_default();
+            let params = dev.back_value("params").unwrap_or_default();
             let kind = if params.starts_with("/dev/") {
                 "phy"
             } else {
                 "file"
             };
             push("uname", &format!("{kind}:{params}"));
-            let vdev = back(dev, "dev").unwrap_or_default();
-            let devtype = back(dev, "device-type").unwrap_or("disk");
+            let vdev = dev.back_value("dev").unwrap_or_default();
+            let devtype = dev.back_value("device-type").unwrap_or("disk");
             push("dev", &format!("{vdev}:{devtype}"));
-            push("mode", back(dev, "mode").unwrap_or("r"));
-            push("bootable", back(dev, "bootable").unwrap_or("0"));
+            push("mode", dev.back_value("mode").unwrap_or("r"));
+            push("bootable", dev.back_value("bootable").unwrap_or("0"));
         }
         Kind::Vif => {
             for key in ["mac", "bridge", "script", "ip", "vifname", "rate"] {
-                if let Some(v) = back(dev, key) {
+                if let Some(v) = dev.back_value(key) {
                     push(key, v);
                 }
             }
