@@ -248,7 +248,7 @@ pub fn monitor(host: &Host, mut domid: DomId) -> Result<(), ControlError> {
             if let Some(now) = create::stored_plan(host, domid) {
                 plan = now;
             }
-            if info.shutdown_reason == xenctrl_sys::SHUTDOWN_suspend {
+            if info.suspended() {
                 // Being saved: `xm save` destroys it (and this monitor then exits) or
                 // resumes it (`-c`, or a failed save), and its actions hold again.
                 watch.recv_timeout(Duration::from_secs(1))?;

@@ -109,7 +109,7 @@ pub fn resume_after(host: &Host, domid: DomId, e: ControlError) -> ControlError 
         .domain_info(domid)
         .ok()
         .flatten()
-        .is_some_and(|i| i.shutdown && i.shutdown_reason == xenctrl_sys::SHUTDOWN_suspend);
+        .is_some_and(|i| i.suspended());
     if suspended && let Err(r) = resume(host, domid) {
         return ControlError::Invalid(format!("{e}; and resuming the guest failed: {r}"));
     }
@@ -166,10 +166,10 @@ pub fn suspend_guest(host: &Host, domid: DomId) -> Result<(), ControlError> {
             .xc
             .domain_info(domid)?
             .ok_or_else(|| ControlError::NoSuchDomain(domid.to_string()))?;
+        if info.suspended() {
+            return Ok(());
+        }
         if info.shutdown {
-            if info.shutdown_reason == xenctrl_sys::SHUTDOWN_suspend {
-                return Ok(());
-            }
             return Err(ControlError::Invalid(format!(
                 "domain {domid} shut down (reason {}) instead of suspending",
                 info.shutdown_reason

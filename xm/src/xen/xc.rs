@@ -112,6 +112,11 @@ impl DomainInfo {
         self.shutdown && self.shutdown_reason == sys::SHUTDOWN_crash
     }
 
+    /// Stopped by its own suspend (for a save or a migration), not shut down for good.
+    pub fn suspended(&self) -> bool {
+        self.shutdown && self.shutdown_reason == sys::SHUTDOWN_suspend
+    }
+
     fn from_raw(raw: &sys::xc_domaininfo_t) -> Self {
         let has = |bit: u32| raw.flags & bit != 0;
         DomainInfo {
