@@ -162,12 +162,7 @@ pub fn record(r: &DomainSummary, f: &StoreFacts, plan: Option<&DomainPlan>) -> S
         }
     }
     if let Some(p) = plan {
-        for dev in &p.devices {
-            d.push(Sxp::pair("device", device_record(dev)));
-        }
-        for f in &p.pci {
-            d.push(Sxp::pair("device", pci_record(f)));
-        }
+        d.extend(plan_devices(p));
     }
     if r.domid != 0 {
         let mut console = vec![Sxp::s("console"), Sxp::pair("protocol", Sxp::s("vt100"))];
@@ -197,13 +192,15 @@ pub fn managed_record(plan: &DomainPlan, suspended: bool) -> Sxp {
         Sxp::pair("status", Sxp::Int(if suspended { 3 } else { 0 })),
         Sxp::pair("state", Sxp::s("------")),
     ]);
-    for dev in &plan.devices {
-        d.push(Sxp::pair("device", device_record(dev)));
-    }
-    for f in &plan.pci {
-        d.push(Sxp::pair("device", pci_record(f)));
-    }
+    d.extend(plan_devices(plan));
     Sxp::node("domain", d)
+}
+
+/// A plan's `(device ...)` entries: its vbds and vifs, then its PCI functions.
+fn plan_devices(plan: &DomainPlan) -> impl Iterator<Item = Sxp> + '_ {
+    let devices = plan.devices.iter().map(device_record);
+    let pci = plan.pci.iter().map(pci_record);
+    devices.chain(pci).map(|dev| Sxp::pair("device", dev))
 }
 
 /// A vbd or vif as xend's `(device (vbd ...))` / `(device (vif ...))` showed it.
