@@ -172,7 +172,13 @@ pub fn create_from(
         }
         _ => None,
     };
-    let k = match (&booted, &plan.kernel) {
+    let Kernel {
+        kernel,
+        ramdisk,
+        cmdline,
+        kernel_name,
+        ramdisk_name,
+    } = match (&booted, &plan.kernel) {
         (Some(b), _) => Kernel {
             kernel: b.kernel.clone(),
             ramdisk: b.ramdisk.clone(),
@@ -196,22 +202,17 @@ pub fn create_from(
             ));
         }
     };
-    let Kernel {
-        kernel,
-        ramdisk,
-        cmdline,
-        kernel_name,
-        ramdisk_name,
-    } = k;
     let uuid_bytes = plan.uuid.unwrap_or_else(random_uuid);
     let uuid = uuid_string(&uuid_bytes);
     // Two live domains with one UUID would share `/vm/UUID` (a restore while the saved
-    // domain still runs, a config with a fixed uuid created twice).
-    if let Some(other) = host
-        .xc
-        .domain_list()?
-        .iter()
-        .find(|i| i.uuid == uuid_bytes && !i.dying && !incoming)
+    // domain still runs, a config with a fixed uuid created twice). An incoming migration
+    // may share it with its source (see `Image::Incoming`).
+    if !incoming
+        && let Some(other) = host
+            .xc
+            .domain_list()?
+            .into_iter()
+            .find(|i| i.uuid == uuid_bytes && !i.dying)
     {
         return Err(ControlError::Invalid(format!(
             "a domain with UUID {uuid} already exists with ID '{}'",
