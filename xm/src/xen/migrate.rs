@@ -215,14 +215,16 @@ pub fn receive(
     let incoming = format!("{name}{INCOMING}");
     // The name may be held here only by the domain being migrated (a migration to this
     // host: same UUID).
-    let uuid = header.plan.uuid;
-    for (domid, n) in host.names()? {
-        let same = host
-            .xc
-            .domain_info(domid)?
-            .is_some_and(|i| Some(i.uuid) == uuid);
-        if (n == name && !same) || n == incoming {
-            return Err(refuse(output, ControlError::NameInUse { name: n, domid }));
+    for d in host.domains()? {
+        let same = Some(d.uuid) == header.plan.uuid;
+        if (d.name == name && !same) || d.name == incoming {
+            return Err(refuse(
+                output,
+                ControlError::NameInUse {
+                    name: d.name,
+                    domid: d.domid,
+                },
+            ));
         }
     }
     let free_mib = host.xc.physinfo()?.free_pages * 4 / 1024;
