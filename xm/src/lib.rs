@@ -1,4 +1,10 @@
 //! The `xm` crate: the command-line tool and, as a library, its control layer ([`xen`]) so that
-//! the real-Xen lab tests can drive it directly.
+//! the real-Xen lab tests can drive it directly, and its command table ([`cli`], with the
+//! commands in [`cmd`]) so that tests can walk it.
 
+// The command modules name the control layer `xm::xen`, as they did in the binary.
+extern crate self as xm;
+
+pub mod cli;
+pub mod cmd;
 pub mod xen;
