@@ -182,6 +182,9 @@ pub enum Command {
     #[command(name = "pci-detach")]
     #[command(verbatim_doc_comment)]
     PciDetach(cmd::pci::DetachArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, ...).
+    #[command(hide = true)]
+    Completion(cmd::completion::CompletionArgs),
 }
 
 /// A domain, by name or numeric id.

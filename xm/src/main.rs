@@ -127,6 +127,7 @@ fn main() -> ExitCode {
         Command::PciList(d) => cmd::pci::list(&d.domain).map_err(Into::into),
         Command::PciAttach(a) => cmd::pci::attach(a).map_err(Into::into),
         Command::PciDetach(a) => cmd::pci::detach(a).map_err(Into::into),
+        Command::Completion(a) => cmd::completion::run(a, Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

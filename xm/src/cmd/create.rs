@@ -43,10 +43,10 @@ pub struct CreateArgs {
     #[arg(long, value_name = "PATH")]
     pub path: Option<String>,
     /// Use the given Python configuration script.
-    #[arg(short = 'f', long, value_name = "FILE")]
+    #[arg(short = 'f', long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub defconfig: Option<String>,
     /// Domain configuration to use (SXP), instead of a Python config.
-    #[arg(short = 'F', long, value_name = "FILE")]
+    #[arg(short = 'F', long, value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub config: Option<String>,
     /// The config file name and VAR=VAL settings, in any order.
     #[arg(value_name = "ConfigFile|VAR=VAL", allow_hyphen_values = false)]

@@ -1,5 +1,6 @@
 //! One module per `xm` command family; `main.rs` maps the clap table onto them.
 
+pub mod completion;
 pub mod console;
 pub mod create;
 pub mod device;

@@ -10,7 +10,7 @@ pub struct SaveArgs {
     checkpoint: bool,
     #[arg(value_name = "Domain")]
     domain: String,
-    #[arg(value_name = "CheckpointFile")]
+    #[arg(value_name = "CheckpointFile", value_hint = clap::ValueHint::FilePath)]
     file: String,
 }
 
@@ -19,7 +19,7 @@ pub struct RestoreArgs {
     /// Do not unpause domain after restoring it.
     #[arg(short = 'p', long)]
     paused: bool,
-    #[arg(value_name = "CheckpointFile")]
+    #[arg(value_name = "CheckpointFile", value_hint = clap::ValueHint::FilePath)]
     file: String,
 }
 
