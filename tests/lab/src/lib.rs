@@ -16,7 +16,7 @@
 //! }
 //! ```
 //!
-//! Inside dom0: Xen tools are in `/usr/lib/xen-4.17/bin` (on PATH), payload files (and `xm`, if it
+//! Inside dom0: Xen tools are in `/usr/lib/xen-RELEASE/bin` (on PATH), payload files (and `xm`, if it
 //! was built) in `/xmlab/payload/bin`, the guest kernel/initramfs in `/xmlab/guest`, xenconsoled
 //! logs every guest's console to `/var/log/xen/console/guest-<name>.log`, bridge `xenbr0` has
 //! 10.99.0.1/24.
@@ -67,8 +67,20 @@ pub const PARTITIONED_DISK_IMAGE: &str = "/xmlab/guest/disk-partitioned.img";
 /// Byte-identical copies of `examples/*` and `initrd.img` (SL4.7_001.orig's `ramdisk`); its
 /// `kernel = "/boot/vmlinuz"` is dom0's `/boot/vmlinuz` (the guest kernel).
 pub const GRID_DIR: &str = "/xmlab/grid";
-/// Debian's pygrub in dom0.
-pub const PYGRUB: &str = "/usr/lib/xen-4.17/bin/pygrub";
+/// The Xen release of the lab image this runs in (`4.17` on the Debian 12 image, `4.20` on the
+/// Debian 13 one), from the `XEN=` line build-image writes into `/xmlab/image-info`.
+pub fn xen_release() -> String {
+    let info = std::fs::read_to_string("/xmlab/image-info").unwrap_or_default();
+    info.lines()
+        .find_map(|l| l.strip_prefix("XEN="))
+        .map(str::to_string)
+        .expect("/xmlab/image-info names the image's Xen release (XEN=)")
+}
+
+/// Debian's pygrub in dom0 (`/usr/lib/xen-RELEASE/bin/pygrub`).
+pub fn pygrub() -> String {
+    format!("/usr/lib/xen-{}/bin/pygrub", xen_release())
+}
 
 /// Print `[  12.3s] msg` (time since this test process started); captured by libtest unless
 /// `--nocapture`, shown for failing tests.

@@ -11,8 +11,6 @@ use std::time::Duration;
 use lab_tests::*;
 
 const BOOT: Duration = Duration::from_secs(180);
-/// The host's pygrub in the lab's dom0 (Debian's xen-utils-4.17).
-const HOST_PYGRUB: &str = "/usr/lib/xen-4.17/bin/pygrub";
 /// Boot filesystems the image ships (tests/lab/README.md, "Guests that boot through pygrub").
 const GRUB2_FS: &str = "/xmlab/guest/boot-grub2.img";
 const PARTITIONED_DISK: &str = "/xmlab/guest/disk-partitioned.img";
@@ -79,7 +77,8 @@ fn seed_pygrub_path_boots_grub_legacy_from_an_lv_attached_as_a_partition() {
         text(&out.stderr),
         format!(
             "Warning: bootloader /usr/lib/xen-3.0.3-1/bin/pygrub does not exist: using this \
-             host's {HOST_PYGRUB}\n"
+             host's {}\n",
+            pygrub()
         )
     );
     let done = g.wait_cmd(BOOT);

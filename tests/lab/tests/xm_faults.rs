@@ -220,8 +220,11 @@ fn another_hypervisor_release_is_refused_in_one_line_before_anything() {
         assert_eq!(out.status.code(), Some(1), "{args}");
         assert_eq!(
             stderr(&out),
-            "Error: this xm was built for Xen 4.17, but the hypervisor is Xen 0.0: \
-             use an xm built for Xen 0.0\n",
+            format!(
+                "Error: this xm was built for Xen {}, but the hypervisor is Xen 0.0: \
+                 use an xm built for Xen 0.0\n",
+                xen_release()
+            ),
             "{args}"
         );
         // Nothing but create's `Using config file` line, which comes before the check.
