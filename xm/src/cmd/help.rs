@@ -104,7 +104,7 @@ const ALL: &[&str] = &[
 ];
 
 /// xm 4.1's deprecated names and the commands they stand for.
-const ALIASES: &[(&str, &str)] = &[
+pub const ALIASES: &[(&str, &str)] = &[
     ("balloon", "mem-set"),
     ("set-vcpus", "vcpu-set"),
     ("vif-list", "network-list"),
