@@ -187,6 +187,58 @@ fn zsh_and_fish_scripts_name_the_commands() {
     );
 }
 
+/// Whether `shell` runs here (zsh and fish are optional on a build host).
+fn have(shell: &str) -> bool {
+    Command::new(shell)
+        .args(["-c", "exit 0"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn zsh_and_fish_accept_their_scripts_and_fish_offers_domains() {
+    let s = Scratch::new("fish");
+    for (shell, sub, file) in [("zsh", "zsh", "_xm"), ("fish", "fish", "xm.fish")] {
+        if !have(shell) {
+            println!("skipped: no {shell}");
+            continue;
+        }
+        let path = s.0.join(file);
+        std::fs::write(&path, xm(&["completion", sub])).unwrap();
+        let out = Command::new(shell).arg("-n").arg(&path).output().unwrap();
+        assert!(out.status.success(), "{shell} -n: {out:?}");
+    }
+    if !have("fish") {
+        return;
+    }
+    let path = format!(
+        "{}:{}",
+        s.0.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let complete = |line: &str| {
+        let script = format!(
+            "source {}; complete -C '{line}'",
+            s.0.join("xm.fish").display()
+        );
+        let out = Command::new("fish")
+            .args(["--no-config", "-c", &script])
+            .env("PATH", &path)
+            .current_dir(s.0.join("cwd"))
+            .output()
+            .unwrap();
+        let mut offered: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| l.split('\t').next().unwrap().to_string())
+            .collect();
+        offered.sort();
+        offered
+    };
+    assert_eq!(complete("xm destroy "), ["Domain-0", "web"]);
+    assert_eq!(complete("xm sched-credit -d w"), ["web"]);
+}
+
 #[test]
 fn the_completion_command_is_not_listed() {
     let out = Command::new(env!("CARGO_BIN_EXE_xm"))

@@ -266,7 +266,8 @@ fi
 /// fish: domain names for the commands with a domain positional (file names too where
 /// another positional is a file or a config), and for the options whose value is a domain.
 fn fish_extra(cli: &clap::Command) -> String {
-    const NAMES: &str = "(timeout 2 xm list 2>/dev/null | awk 'NR > 1 { print $1 }')";
+    // `\$1`: the -a string is in double quotes, where fish would expand `$1`.
+    const NAMES: &str = "(timeout 2 xm list 2>/dev/null | awk 'NR > 1 { print \\$1 }')";
     let mut out = String::from("\n# xm-rs: domain names from `xm list`.\n");
     let (mut only, mut with_files) = (Vec::new(), Vec::new());
     for c in cli.get_subcommands() {
