@@ -373,13 +373,15 @@ impl NameProblem {
     }
 }
 
-/// Where xm looked for `pygrub` (auxbin search directories, 4.1 and Debian layouts).
-const PYGRUB_DIRS: [&str; 5] = [
+/// Where xm looked for `pygrub` (auxbin search directories, 4.1 and Debian layouts: Debian 12
+/// also links it into /usr/bin, Debian 13 only has it under /usr/lib/xen-4.20/bin).
+const PYGRUB_DIRS: [&str; 6] = [
     "/usr/lib/xen/bin",
     "/usr/bin",
     "/usr/sbin",
     "/usr/local/lib/xen/bin",
     "/usr/lib/xen-4.17/bin",
+    "/usr/lib/xen-4.20/bin",
 ];
 
 impl DomainConfig {

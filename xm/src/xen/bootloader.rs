@@ -119,7 +119,13 @@ impl Bootloader {
         let configured = self.program.display().to_string();
         if self.program.file_name().is_some_and(|n| n == "pygrub") {
             if let Some(found) = candidates.iter().find(|c| exists(c)) {
+                let bare = self.program.as_os_str() == "pygrub";
                 self.program = found.clone();
+                // A bare `pygrub` asks for the host's (xm looked it up in Xen's directories;
+                // Debian 13 has no /usr/bin/pygrub): nothing to warn about.
+                if bare {
+                    return Ok(None);
+                }
                 return Ok(Some(format!(
                     "bootloader {configured} does not exist: using this host's {}",
                     found.display()
@@ -469,6 +475,13 @@ mod tests {
         let e = other.resolve_with(&host, &exists).unwrap_err().to_string();
         assert!(e.contains("/usr/bin/grub-loader does not exist"), "{e}");
         let mut b = loader("/opt/pygrub", &[]);
+        let e = b.resolve_with(&host, &|_| false).unwrap_err().to_string();
+        assert!(e.contains("this host has no pygrub"), "{e}");
+        // A bare `pygrub` is the host's, found without a warning.
+        let mut b = loader("pygrub", &[]);
+        assert_eq!(b.resolve_with(&host, &exists).unwrap(), None);
+        assert_eq!(b.program, host[0]);
+        let mut b = loader("pygrub", &[]);
         let e = b.resolve_with(&host, &|_| false).unwrap_err().to_string();
         assert!(e.contains("this host has no pygrub"), "{e}");
     }
