@@ -3,6 +3,14 @@
 //! (Debian 12: Xen 4.17; Debian 13: Xen 4.20). This crate owns only the declarations and the link lines; the safe
 //! wrapper lives in `xm`'s control layer.
 //!
+//! One source serves both releases. Between 4.17 and 4.20 the declarations xm uses differ only
+//! in what bindgen takes care of: `xen_domctl_createdomain` gained `altp2m_opts` (xm leaves it
+//! zero through `Default`), `XEN_DOMCTL_INTERFACE_VERSION` moved from 0x15 to 0x17 (compiled
+//! into libxenctrl, not used by xm), and `XENVER_*2` sub-ops were added (unused). No function
+//! xm calls changed its signature. [`XEN_RELEASE`] is the one place the control layer asks which
+//! release it was built for (`xm::xen::host`'s hypervisor check, pygrub's path); a call that
+//! changes in a later release goes behind it there.
+//!
 //! `xc_dom_p2m` is a `static inline` in `xenguest.h` and is not exported by libxenguest;
 //! [`xc_dom_p2m`] reimplements it on the generated `xc_dom_image`.
 
