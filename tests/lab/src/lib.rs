@@ -17,7 +17,7 @@
 //! ```
 //!
 //! Inside dom0: Xen tools are in `/usr/lib/xen-RELEASE/bin` (on PATH), payload files (and `xm`, if it
-//! was built) in `/xmlab/payload/bin`, the guest kernel/initramfs in `/xmlab/guest`, xenconsoled
+//! was built) in `/xmlab/payload/bin` (`xm` itself: `/usr/sbin/xm`, from its .deb), the guest kernel/initramfs in `/xmlab/guest`, xenconsoled
 //! logs every guest's console to `/var/log/xen/console/guest-<name>.log`, bridge `xenbr0` has
 //! 10.99.0.1/24.
 
@@ -294,9 +294,13 @@ pub fn write_config_file(name: &str, text: &str) -> PathBuf {
     p
 }
 
-/// Path of our `xm` in the payload, if `tests/lab/run-tests` shipped one.
+/// Our `xm` in dom0: installed there from xm-rs's .deb with dpkg (tests/lab/run-tests), or
+/// copied there if the package could not be built.
+pub const XM: &str = "/usr/sbin/xm";
+
+/// Path of our `xm` in dom0, if `tests/lab/run-tests` installed one.
 pub fn xm_path() -> Option<PathBuf> {
-    let p = PathBuf::from("/xmlab/payload/bin/xm");
+    let p = PathBuf::from(XM);
     p.exists().then_some(p)
 }
 

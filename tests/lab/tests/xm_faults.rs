@@ -148,7 +148,7 @@ fn a_hotplug_script_that_never_finishes_is_killed_and_the_create_undone() {
         .write_config();
     // The bound is 120 s unless XM_HOTPLUG_TIMEOUT says otherwise: 10 s here.
     let out = run(&format!(
-        "XM_HOTPLUG_TIMEOUT=10 /xmlab/payload/bin/xm create {}",
+        "XM_HOTPLUG_TIMEOUT=10 {XM} create {}",
         cfg.display()
     ));
     let _guard = Running::adopt(&name);
@@ -182,8 +182,8 @@ fn a_xenstored_that_does_not_answer_is_named_after_a_bounded_wait() {
     // Both commands at once while xenstored is stopped, then it goes on.
     let out = run(&format!(
         "kill -STOP {pid}; \
-         /xmlab/payload/bin/xm list >/tmp/xmlab/xsd-list.out 2>&1 & l=$!; \
-         /xmlab/payload/bin/xm create -q {} >/tmp/xmlab/xsd-create.out 2>&1 & c=$!; \
+         {XM} list >/tmp/xmlab/xsd-list.out 2>&1 & l=$!; \
+         {XM} create -q {} >/tmp/xmlab/xsd-create.out 2>&1 & c=$!; \
          wait $l; echo list=$?; wait $c; echo create=$?; kill -CONT {pid}",
         cfg.display()
     ));
@@ -251,7 +251,7 @@ fn create_c_without_xenconsoled_names_it_and_leaves_nothing() {
     let cfg = pvgrub_config(&name);
     let pid = run_ok("pidof xenconsoled").trim().to_string();
     let out = run(&format!(
-        "kill -STOP {pid}; /xmlab/payload/bin/xm create -c {} </dev/null; rc=$?; kill -CONT {pid}; exit $rc",
+        "kill -STOP {pid}; {XM} create -c {} </dev/null; rc=$?; kill -CONT {pid}; exit $rc",
         cfg.display()
     ));
     let _guard = Running::adopt(&name);

@@ -187,7 +187,7 @@ fn a_killed_monitor_leaves_the_domain_and_a_restarted_one_takes_over() {
     assert_eq!(domid(&name), Some(id), "nothing restarted it");
     // A new monitor does what the old one would have: restart, and keep watching.
     run_ok(&format!(
-        "setsid /xmlab/payload/bin/xm monitor {id} </dev/null >/dev/null 2>&1 &"
+        "setsid {XM} monitor {id} </dev/null >/dev/null 2>&1 &"
     ));
     let new_id = wait_until(BOOT, "restarted under a new domid", || {
         domid(&name).filter(|d| *d != id)
