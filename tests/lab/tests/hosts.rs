@@ -108,10 +108,10 @@ fn a_guest_migrates_to_the_other_host_and_refusals_leave_it_here() {
             last_tick(&name).filter(|&t| t > at + 1)
         });
     };
-    // No xm there.
-    on_peer_ok("mv /usr/bin/xm /usr/bin/xm.off");
+    // No xm there (the package's /usr/sbin/xm, on root's ssh PATH, and the /usr/bin link).
+    on_peer_ok("mv /usr/sbin/xm /usr/sbin/xm.off");
     let out = migrate(&name);
-    on_peer_ok("mv /usr/bin/xm.off /usr/bin/xm");
+    on_peer_ok("mv /usr/sbin/xm.off /usr/sbin/xm");
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("did not start xm migrate-receive"), "{err}");
