@@ -255,6 +255,20 @@ fn every_create_switch_of_the_option_table_is_in_xm_1() {
     );
 }
 
+/// The names the entries of `page`'s section `section` document.
+fn names_in_section(page: &str, section: &str) -> BTreeSet<String> {
+    items(page)
+        .iter()
+        .filter(|i| i.section == section)
+        .flat_map(|i| {
+            i.names()
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Variables domcfg reads that are not in xm 4.1's table: `maxvcpus` (xm honoured it
 /// without declaring it) and xl's `type` and `cmdline`.
 const READ_BEYOND_THE_TABLE: [&str; 3] = ["maxvcpus", "type", "cmdline"];
@@ -262,16 +276,7 @@ const READ_BEYOND_THE_TABLE: [&str; 3] = ["maxvcpus", "type", "cmdline"];
 #[test]
 fn every_config_variable_is_in_xmdomain_cfg_5() {
     let page = read("man/xmdomain.cfg.5");
-    let documented: BTreeSet<String> = items(&page)
-        .iter()
-        .filter(|i| i.section == "VARIABLES")
-        .flat_map(|i| {
-            i.names()
-                .into_iter()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let documented = names_in_section(&page, "VARIABLES");
     let variables: BTreeSet<String> = options::table()
         .iter()
         .filter(|s| s.kind == OptionKind::Variable)
@@ -322,16 +327,7 @@ fn every_environment_variable_is_in_xm_1() {
     env_names(&repo().join("xenstore/src"), &mut names);
     assert!(names.contains("XM_MANAGED_DIR"), "{names:?}");
     let page = read("man/xm.1");
-    let documented: BTreeSet<String> = items(&page)
-        .iter()
-        .filter(|i| i.section == "ENVIRONMENT")
-        .flat_map(|i| {
-            i.names()
-                .into_iter()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let documented = names_in_section(&page, "ENVIRONMENT");
     let missing: Vec<&String> = names.iter().filter(|n| !documented.contains(*n)).collect();
     assert!(
         missing.is_empty(),
