@@ -67,14 +67,20 @@ pub const PARTITIONED_DISK_IMAGE: &str = "/xmlab/guest/disk-partitioned.img";
 /// Byte-identical copies of `examples/*` and `initrd.img` (SL4.7_001.orig's `ramdisk`); its
 /// `kernel = "/boot/vmlinuz"` is dom0's `/boot/vmlinuz` (the guest kernel).
 pub const GRID_DIR: &str = "/xmlab/grid";
-/// The Xen release of the lab image this runs in (`4.17` on the Debian 12 image, `4.20` on the
-/// Debian 13 one), from the `XEN=` line build-image writes into `/xmlab/image-info`.
-pub fn xen_release() -> String {
+/// The `KEY=` line build-image writes into `/xmlab/image-info` (KVER, KEY, XEN, DEBIAN).
+pub fn image_info(key: &str) -> String {
     let info = std::fs::read_to_string("/xmlab/image-info").unwrap_or_default();
+    let prefix = format!("{key}=");
     info.lines()
-        .find_map(|l| l.strip_prefix("XEN="))
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
         .map(str::to_string)
-        .expect("/xmlab/image-info names the image's Xen release (XEN=)")
+        .unwrap_or_else(|| panic!("/xmlab/image-info has no {key}= line"))
+}
+
+/// The Xen release of the lab image this runs in (`4.17` on the Debian 12 image, `4.20` on the
+/// Debian 13 one).
+pub fn xen_release() -> String {
+    image_info("XEN")
 }
 
 /// Debian's pygrub in dom0 (`/usr/lib/xen-RELEASE/bin/pygrub`).

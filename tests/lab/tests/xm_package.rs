@@ -4,20 +4,12 @@
 
 use lab_tests::*;
 
-/// The image's Debian release (`12`, `13`), from `/xmlab/image-info`.
-fn debian_release() -> String {
-    let info = std::fs::read_to_string("/xmlab/image-info").unwrap();
-    info.lines()
-        .find_map(|l| l.strip_prefix("DEBIAN="))
-        .expect("DEBIAN= in /xmlab/image-info")
-        .to_string()
-}
-
 #[test]
 fn dpkg_installed_the_package_for_this_release_and_its_files() {
     require_lab!();
     let status = run_ok("dpkg-query -W -f '${Status} ${Version} ${Depends}' xm-rs");
-    let deb = debian_release();
+    // The image's Debian release (12, 13).
+    let deb = image_info("DEBIAN");
     let xen = xen_release();
     assert!(
         status.starts_with(&format!("install ok installed 0.1.0-1~deb{deb} ")),
