@@ -40,6 +40,8 @@ pub struct Loaded {
     pub config: DomainConfig,
     /// xm's warnings (deprecated options), without `Warning: `.
     pub warnings: Vec<String>,
+    /// The text it was built from, for pointing later errors (the control layer's) at a line.
+    pub source: SourceText,
 }
 
 /// xm's `load_defconfig` search: the name as given, then each directory of `search_path`;
@@ -83,11 +85,15 @@ pub fn load_file(path: &str, req: &LoadRequest<'_>) -> Result<Loaded, ConfigErro
         )));
     }
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    let Built { config, warnings } = eval(path, text, req)?;
+    let Built { config, warnings } = eval(path, text.clone(), req)?;
     Ok(Loaded {
         path: path.to_string(),
         config,
         warnings,
+        source: SourceText {
+            file: path.to_string(),
+            text,
+        },
     })
 }
 

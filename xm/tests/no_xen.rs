@@ -144,6 +144,7 @@ fn out_of_range_numbers_are_refused_before_anything_is_built() {
             "cpu_cap = -1",
             "cpu_cap (percent of one cpu, 100 per vcpu) = -1: must be 0..100",
         ),
+        ("vcpus = 0", "vcpus = 0: must be 1..4096"),
     ];
     for (i, (body, want)) in cases.iter().enumerate() {
         let cfg = dir.join(format!("r{i}.cfg"));
@@ -175,5 +176,76 @@ fn out_of_range_numbers_are_refused_before_anything_is_built() {
             )
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What the plan refuses names the file, line and column of the setting, as the config
+/// language's own errors do (unless the command line set it), and settings xm-rs takes but
+/// does not apply each get a warning.
+#[test]
+fn plan_errors_point_at_the_setting_and_unapplied_settings_are_warned() {
+    let dir = std::env::temp_dir().join(format!("xm-plan-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let head = "name = 'p'\nkernel = '/bin/true'\nmemory = 64\n";
+    let cases: &[(&str, &str)] = &[
+        (
+            "vcpus = 0\n",
+            "p.cfg:4:1: vcpus = 0: must be 1..4096\n    vcpus = 0\n    ^",
+        ),
+        (
+            "vtpm = ['instance=1,backend=0']\n",
+            "p.cfg:4:1: vtpm devices are not supported yet by xm-rs create",
+        ),
+        (
+            "pool = 'Pool-1'\n",
+            "p.cfg:4:1: pool = 'Pool-1': xm-rs starts domains in Pool-0 only",
+        ),
+        (
+            "vif = [ 'bridge=xenbr0',\n        'bridge=xenbr1,backend=1' ]\n",
+            "p.cfg:5:24: vif with backend=1: only Domain-0 can be the backend",
+        ),
+        (
+            "disk = [ 'phy:/dev/vg/a,xvda,w', 'phy:/dev/vg/b,xvdb,w,backend=2' ]\n",
+            "p.cfg:4:35: disk 'phy:/dev/vg/b,xvdb,w': only Domain-0 can be the backend",
+        ),
+        ("\ncpus = 'x'\n", "p.cfg:5:1: cpus = 'x': not a cpu list"),
+    ];
+    let cfg = dir.join("p.cfg");
+    for (body, want) in cases {
+        std::fs::write(&cfg, format!("{head}{body}")).unwrap();
+        let (_, err, rc) = xm(&["create", "-q", cfg.to_str().unwrap()]);
+        assert_eq!(rc, 1, "{body}: {err}");
+        assert!(err.contains(want), "{body}: want {want:?} in {err:?}");
+        assert!(!err.contains("privcmd"), "{body}: reached Xen: {err}");
+    }
+    // Set on the command line: no line to point at.
+    std::fs::write(&cfg, format!("{head}vcpus = 1\n")).unwrap();
+    let (_, err, _) = xm(&["create", "-q", cfg.to_str().unwrap(), "vcpus=0"]);
+    assert_eq!(err, "Error: vcpus = 0: must be 1..4096\n");
+    // Pool-0 is where every domain starts: accepted.
+    std::fs::write(&cfg, format!("{head}pool = 'Pool-0'\n")).unwrap();
+    let (_, err, _) = xm(&["create", "-q", cfg.to_str().unwrap()]);
+    assert!(!err.contains("pool"), "{err}");
+
+    std::fs::write(
+        &cfg,
+        format!("{head}cpu = 1\ntsc_mode = 2\nnomigrate = 1\ncpuid = ['0:eax=0x1']\n"),
+    )
+    .unwrap();
+    let (_, err, _) = xm(&["create", "-q", cfg.to_str().unwrap()]);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("Warning: ")).collect();
+    assert_eq!(warnings.len(), 4, "{err}");
+    for name in ["cpu = 1 ", "tsc_mode = 2 ", "nomigrate = 1 ", "cpuid "] {
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains(name) && w.contains("is not applied")),
+            "{name}: {err}"
+        );
+    }
+    // Their defaults say nothing.
+    std::fs::write(&cfg, format!("{head}tsc_mode = 0\nnomigrate = 0\n")).unwrap();
+    let (_, err, _) = xm(&["create", "-q", cfg.to_str().unwrap()]);
+    assert!(!err.contains("Warning"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,6 +12,8 @@ use domcfg::sxp;
 use xm::xen::Host;
 use xm::xen::console::{Console, ESCAPE};
 use xm::xen::create::{self, DomainPlan};
+use xm::xen::error::ControlError;
+use xm::xen::plan;
 
 /// The config name when none is given, as in xm.
 const DEFAULT_CONFIG: &str = "xmdefconfig";
@@ -136,13 +138,36 @@ pub fn load_plan(args: &CreateArgs) -> anyhow::Result<Option<DomainPlan>> {
         }
         return Ok(None);
     }
-    let mut plan = DomainPlan::from_config(&loaded.config)?;
+    let mut plan =
+        DomainPlan::from_config(&loaded.config).map_err(|e| at_setting(e, &loaded, req.options))?;
+    for w in plan::unapplied_settings(&loaded.config) {
+        eprintln!("Warning: {w}");
+    }
     if let Some(loader) = plan.bootloader.as_mut()
         && let Some(warning) = loader.resolve()?
     {
         eprintln!("Warning: {warning}");
     }
     Ok(Some(plan))
+}
+
+/// A plan error about one setting, pointed at the line of the config that set it (as the
+/// config language's own errors are) unless the command line set it; other errors as they are.
+fn at_setting(e: ControlError, loaded: &load::Loaded, options: &Options) -> anyhow::Error {
+    match e {
+        ControlError::Setting {
+            name,
+            needle,
+            message,
+        } => match (!options.is_specified(name))
+            .then(|| loaded.source.locate(name, needle.as_deref()))
+            .flatten()
+        {
+            Some(loc) => domcfg::ConfigError::at(loc, message).into(),
+            None => anyhow::Error::msg(message),
+        },
+        e => e.into(),
+    }
 }
 
 /// Builds the domain; with `-c`, builds it paused, attaches to its pty and only then unpauses

@@ -21,6 +21,13 @@ pub enum ControlError {
     NotEnoughMemory { need_mib: u64, free_mib: u64 },
     /// The config asks for something the control layer cannot do.
     Unsupported(String),
+    /// A config setting's value cannot be built: `name` is the variable (`vcpus`, `disk`),
+    /// `needle` the text within it (a device entry) for pointing at the line that set it.
+    Setting {
+        name: &'static str,
+        needle: Option<String>,
+        message: String,
+    },
     /// A value out of range for the domain (a memory target above its maximum, more vcpus
     /// than it has, ...), refused before anything changed.
     Invalid(String),
@@ -54,6 +61,7 @@ impl fmt::Display for ControlError {
                 "Not enough free memory: the domain needs {need_mib} MiB, the host has {free_mib} MiB free"
             ),
             ControlError::Unsupported(m) | ControlError::Invalid(m) => f.write_str(m),
+            ControlError::Setting { message, .. } => f.write_str(message),
             ControlError::File { path, message } => write!(f, "{path}: {message}"),
             ControlError::Bootloader(m) | ControlError::Pci(m) => f.write_str(m),
             ControlError::Injected(e) => write!(f, "{e}"),

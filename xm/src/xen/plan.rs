@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use domcfg::DomainConfig;
-use domcfg::config::CpuSpec;
+use domcfg::config::{CpuSpec, MAX_VCPUS};
+use domcfg::value::Value;
 
 use domcfg::device::{DiskSpec, VifSpec};
 
@@ -17,14 +18,18 @@ use super::sched;
 use super::vcpu;
 
 impl DomainPlan {
-    /// The plan for `c`, or a clear error for what cannot be built yet.
+    /// The plan for `c`, or a clear error for what cannot be built yet. Errors about one
+    /// setting are [`ControlError::Setting`], so the caller can point at its line.
     pub fn from_config(c: &DomainConfig) -> Result<DomainPlan, ControlError> {
-        let unsupported = |what: &str| Err(ControlError::Unsupported(what.to_string()));
+        let unsupported = |name: &'static str, what: &str| Err(setting(name, None, what));
         if c.image.builder != "linux" {
-            return unsupported(&format!(
-                "builder '{}' is not supported: xm-rs builds PV (linux) domains",
-                c.image.builder
-            ));
+            return unsupported(
+                "builder",
+                &format!(
+                    "builder '{}' is not supported: xm-rs builds PV (linux) domains",
+                    c.image.builder
+                ),
+            );
         }
         let kernel = c.image.kernel.clone().filter(|k| !k.is_empty());
         let ramdisk = c.image.ramdisk.clone().filter(|r| !r.is_empty());
@@ -36,7 +41,9 @@ impl DomainPlan {
             .as_deref()
             .filter(|b| !b.is_empty() && !c.image.kernel_from_command_line);
         if loader.is_none() && kernel.is_none() {
-            return unsupported("no kernel: set kernel= in the config or on the command line");
+            return Err(ControlError::Unsupported(
+                "no kernel: set kernel= in the config or on the command line".into(),
+            ));
         }
         let d = &c.devices;
         let devices = [
@@ -45,30 +52,51 @@ impl DomainPlan {
             ("vusb", d.vusbs.len()),
             ("ioports", d.ioports.len()),
             ("irq", d.irqs.len()),
+            ("vtpm", usize::from(d.vtpm.is_some())),
         ];
         if let Some((kind, _)) = devices.iter().find(|(_, n)| *n > 0) {
-            return unsupported(&format!(
-                "{kind} devices are not supported yet by xm-rs create (remove `{kind} = [...]` \
-                 or use `xm create -n` to check the config)"
-            ));
+            return unsupported(
+                kind,
+                &format!(
+                    "{kind} devices are not supported yet by xm-rs create (remove `{kind} = [...]` \
+                     or use `xm create -n` to check the config)"
+                ),
+            );
+        }
+        if let Some(pool) = c.pool.as_deref().filter(|p| *p != "Pool-0") {
+            return unsupported(
+                "pool",
+                &format!(
+                    "pool = '{pool}': xm-rs starts domains in Pool-0 only (remove `pool` or \
+                     move the domain afterwards with `xl cpupool-migrate`)"
+                ),
+            );
         }
         let mut devices = Vec::new();
         for disk in &d.disks {
-            devices.push(vbd(disk)?);
+            devices.push(vbd(disk).map_err(|e| match e {
+                ControlError::Unsupported(m) => setting("disk", Some(&disk.uname), &m),
+                e => e,
+            })?);
         }
         let bootloader = match loader {
             None => None,
             Some(program) => {
                 // As libxl: the first disk is the one the bootloader reads.
                 let Some(disk) = devices.iter().find_map(Device::params) else {
-                    return unsupported(&format!(
-                        "bootloader {program} needs a disk to boot from: the config has none"
-                    ));
+                    return unsupported(
+                        "bootloader",
+                        &format!(
+                            "bootloader {program} needs a disk to boot from: the config has none"
+                        ),
+                    );
                 };
                 Some(Bootloader {
                     program: PathBuf::from(program),
                     args: bootloader::split_args(c.bootloader_args.as_deref().unwrap_or(""))
-                        .map_err(|e| ControlError::Unsupported(format!("bootloader_args: {e}")))?,
+                        .map_err(|e| {
+                            setting("bootloader_args", None, &format!("bootloader_args: {e}"))
+                        })?,
                     disk: disk.to_string(),
                     kernel: kernel.clone(),
                     ramdisk: ramdisk.clone(),
@@ -76,27 +104,37 @@ impl DomainPlan {
             }
         };
         for (i, vif) in d.vifs.iter().enumerate() {
+            if let Some(b) = vif.backend().filter(|b| *b != "0") {
+                return Err(setting(
+                    "vif",
+                    Some(&format!("backend={b}")),
+                    &format!("vif with backend={b}: only Domain-0 can be the backend"),
+                ));
+            }
             devices.push(Device::vif(i as u32, &vif_plan(vif)));
         }
-        let vcpus = positive(c.vcpus, "vcpus")?;
+        let vcpus = in_range(c.vcpus, 1, MAX_VCPUS, "vcpus")?;
         let max_vcpus = match c.maxvcpus {
-            Some(m) if m > 0 => positive(m, "maxvcpus")?.max(vcpus),
+            Some(m) if m > 0 => in_range::<i64>(m, 1, MAX_VCPUS, "maxvcpus")?.max(vcpus),
             _ => vcpus,
         };
         let memory_mib = positive(c.memory, "memory")?;
         let maxmem_mib = c.maxmem.map_or(Ok(memory_mib), |m| positive(m, "maxmem"))?;
         if maxmem_mib < memory_mib {
             // xend: "memory_dynamic_max must be less than or equal to memory_static_max".
-            return unsupported(&format!(
-                "maxmem = {maxmem_mib} is below memory = {memory_mib}: maxmem must be at least memory"
-            ));
+            return unsupported(
+                "maxmem",
+                &format!(
+                    "maxmem = {maxmem_mib} is below memory = {memory_mib}: maxmem must be at least memory"
+                ),
+            );
         }
         let cpus = match &c.cpus {
             None => None,
             Some(spec) if spec.is_unpinned() => None,
             Some(CpuSpec::All(mask)) => Some(parse_cpu_mask(mask)?),
             Some(CpuSpec::PerVcpu(_)) => {
-                return unsupported("per-vcpu cpus lists are not supported yet");
+                return unsupported("cpus", "per-vcpu cpus lists are not supported yet");
             }
         };
         let (lo, hi) = sched::WEIGHT_RANGE.into_inner();
@@ -107,7 +145,7 @@ impl DomainPlan {
         let cap_max = sched::max_cap(max_vcpus as u32) as i64;
         let cap = c
             .cpu_cap
-            .map(|v| in_range(v, 0, cap_max, "cpu_cap (percent of one cpu, 100 per vcpu)"))
+            .map(|v| in_range(v, 0, cap_max, "cpu_cap"))
             .transpose()?;
         let action = |a: Option<domcfg::config::Action>, default: &str| {
             a.map_or_else(|| default.to_string(), |a| a.as_str().to_string())
@@ -139,6 +177,55 @@ impl DomainPlan {
             devices,
         })
     }
+}
+
+/// Settings of `c` that xm 4.1 acted on and xm-rs takes but does not apply, each set to
+/// something other than its default: one warning each, so no one believes they took effect.
+pub fn unapplied_settings(c: &DomainConfig) -> Vec<String> {
+    let set = |v: &Value| match v {
+        Value::None => false,
+        Value::Str(s) => !s.is_empty(),
+        Value::List(l) | Value::Tuple(l) => !l.is_empty(),
+        Value::Dict(d) => !d.is_empty(),
+        _ => true,
+    };
+    let mut out = Vec::new();
+    if let Some(cpu) = c.cpu {
+        out.push(format!(
+            "cpu = {cpu} is not applied: pin vcpus with cpus = '...' (or xm vcpu-pin)"
+        ));
+    }
+    if c.image.tsc_mode != 0 {
+        out.push(format!(
+            "tsc_mode = {} is not applied: the domain gets Xen's default TSC mode",
+            c.image.tsc_mode
+        ));
+    }
+    if c.image.nomigrate != 0 {
+        out.push(format!(
+            "nomigrate = {} is not applied: xm save and xm migrate still work on this domain",
+            c.image.nomigrate
+        ));
+    }
+    for (name, v) in [("cpuid", &c.cpuid), ("cpuid_check", &c.cpuid_check)] {
+        if set(v) {
+            out.push(format!(
+                "{name} is not applied: the domain sees Xen's default CPUID policy"
+            ));
+        }
+    }
+    if let Some(bits) = c.machine_address_size {
+        out.push(format!(
+            "machine_address_size = {bits} is not applied: the domain may get memory at any \
+             machine address"
+        ));
+    }
+    if let Some(v) = c.suppress_spurious_page_faults.filter(|v| *v != 0) {
+        out.push(format!(
+            "suppress_spurious_page_faults = {v} is not applied"
+        ));
+    }
+    out
 }
 
 /// A disk dom0 can back with the block script: `phy:` devices and raw images (`file:`,
@@ -193,17 +280,39 @@ pub fn vif_plan(vif: &VifSpec) -> VifPlan {
     }
 }
 
-fn positive(v: i64, what: &str) -> Result<i64, ControlError> {
-    in_range::<i64>(v, 1, i64::from(u32::MAX), what)
+/// An error about the config's setting `name` (see [`ControlError::Setting`]).
+fn setting(name: &'static str, needle: Option<&str>, message: &str) -> ControlError {
+    ControlError::Setting {
+        name,
+        needle: needle.map(str::to_string),
+        message: message.to_string(),
+    }
 }
 
-fn in_range<T: TryFrom<i64>>(v: i64, lo: i64, hi: i64, what: &str) -> Result<T, ControlError> {
+fn positive(v: i64, name: &'static str) -> Result<i64, ControlError> {
+    in_range::<i64>(v, 1, i64::from(u32::MAX), name)
+}
+
+/// `v`, the value of the config's `name`, if it is within `lo..=hi`.
+fn in_range<T: TryFrom<i64>>(
+    v: i64,
+    lo: i64,
+    hi: i64,
+    name: &'static str,
+) -> Result<T, ControlError> {
+    // cpu_cap's unit is not obvious from its name.
+    let what = match name {
+        "cpu_cap" => "cpu_cap (percent of one cpu, 100 per vcpu)",
+        _ => name,
+    };
     if v < lo || v > hi {
-        return Err(ControlError::Unsupported(format!(
-            "{what} = {v}: must be {lo}..{hi}"
-        )));
+        return Err(setting(
+            name,
+            None,
+            &format!("{what} = {v}: must be {lo}..{hi}"),
+        ));
     }
-    T::try_from(v).map_err(|_| ControlError::Unsupported(format!("{what} = {v}: out of range")))
+    T::try_from(v).map_err(|_| setting(name, None, &format!("{what} = {v}: out of range")))
 }
 
 /// The guest command line as xend built it: `root=` and `ip=` in front of `extra` unless
@@ -222,16 +331,18 @@ pub fn kernel_cmdline(root: &str, ip: &str, args: &str) -> String {
 /// A config's `cpus` (xm's cpu list, see [`vcpu::cpu_list`]).
 pub fn parse_cpu_mask(mask: &str) -> Result<Vec<u32>, ControlError> {
     vcpu::cpu_list(mask, None).map_err(|why| {
-        ControlError::Unsupported(format!(
-            "cpus = '{mask}': not a cpu list like '0-3,^1' ({why})"
-        ))
+        setting(
+            "cpus",
+            None,
+            &format!("cpus = '{mask}': not a cpu list like '0-3,^1' ({why})"),
+        )
     })
 }
 
 /// A UUID in its canonical text form (dashes optional) as 16 bytes.
 pub fn parse_uuid(text: &str) -> Result<[u8; 16], ControlError> {
     let hex: String = text.chars().filter(|c| *c != '-').collect();
-    let bad = || ControlError::Unsupported(format!("uuid = '{text}': not a UUID"));
+    let bad = || setting("uuid", None, &format!("uuid = '{text}': not a UUID"));
     if hex.len() != 32 {
         return Err(bad());
     }
