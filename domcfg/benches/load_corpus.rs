@@ -60,6 +60,7 @@ fn load_corpus(c: &mut Criterion) {
         xauthority: "/root/.Xauthority",
         host: &BenchHost,
         limits: &limits,
+        pygrub_paths: &[],
     };
     let run_all = || {
         let mut loaded = 0;

@@ -295,6 +295,8 @@ pub struct BuildEnv<'a> {
     /// Whether a path exists (kernel, ramdisk and loader checks; `pygrub` lookup). Relative
     /// paths are relative to `cwd`.
     pub path_exists: &'a dyn Fn(&str) -> bool,
+    /// Where a bare `bootloader = "pygrub"` is looked for, in order (see [`pygrub_paths`]).
+    pub pygrub_paths: &'a [String],
     /// The working directory, absolute: relative kernel names become absolute against it.
     pub cwd: &'a str,
     /// `$DISPLAY`.
@@ -373,16 +375,22 @@ impl NameProblem {
     }
 }
 
-/// Where xm looked for `pygrub` (auxbin search directories, 4.1 and Debian layouts: Debian 12
-/// also links it into /usr/bin, Debian 13 only has it under /usr/lib/xen-4.20/bin).
-const PYGRUB_DIRS: [&str; 6] = [
-    "/usr/lib/xen/bin",
-    "/usr/bin",
-    "/usr/sbin",
-    "/usr/local/lib/xen/bin",
-    "/usr/lib/xen-4.17/bin",
-    "/usr/lib/xen-4.20/bin",
-];
+/// Where a host keeps `pygrub`, in the order xm-rs looks: Debian's directory for the Xen
+/// release xm was built for (`/usr/lib/xen-4.17/bin`; Debian 12 also links it into /usr/bin,
+/// Debian 13 does not), then xm 4.1's auxbin directories and PATH's. One list for `xm create
+/// -n` (a bare `pygrub` resolved here) and for the bootloader xm runs.
+pub fn pygrub_paths(xen_release: &str) -> Vec<String> {
+    [
+        &format!("/usr/lib/xen-{xen_release}/bin"),
+        "/usr/lib/xen/bin",
+        "/usr/local/lib/xen/bin",
+        "/usr/bin",
+        "/usr/sbin",
+    ]
+    .iter()
+    .map(|dir| format!("{dir}/pygrub"))
+    .collect()
+}
 
 impl DomainConfig {
     /// Build from xm's option values (after the script ran), as xm 4.1's `preprocess` +
@@ -856,11 +864,12 @@ impl Builder<'_> {
         }
         let bootloader = self.text("bootloader")?;
         if bootloader == "pygrub" {
-            let found = PYGRUB_DIRS
+            let found = self
+                .env
+                .pygrub_paths
                 .iter()
-                .map(|d| format!("{d}/pygrub"))
                 .find(|p| (self.env.path_exists)(p));
-            return Ok(Some(found.unwrap_or(bootloader)));
+            return Ok(Some(found.cloned().unwrap_or(bootloader)));
         }
         Ok(Some(bootloader))
     }
@@ -1112,10 +1121,13 @@ mod tests {
     use super::*;
 
     fn env<'a>(exists: &'a dyn Fn(&str) -> bool, source: Option<&'a SourceText>) -> BuildEnv<'a> {
+        static PYGRUB: std::sync::LazyLock<Vec<String>> =
+            std::sync::LazyLock::new(|| pygrub_paths("4.17"));
         BuildEnv {
             config_name: "guests/web.cfg",
             source,
             path_exists: exists,
+            pygrub_paths: &PYGRUB,
             cwd: "/etc/xen",
             display: None,
             xauthority: "/root/.Xauthority",
@@ -1239,6 +1251,15 @@ mod tests {
             .unwrap()
             .config;
         assert_eq!(c.bootloader.as_deref(), Some("/usr/bin/pygrub"));
+        // Debian's directory for the release comes first (Debian 12 has both).
+        let debian = |p: &str| p == "/usr/bin/pygrub" || p == "/usr/lib/xen-4.17/bin/pygrub";
+        let c = DomainConfig::from_options(&o, &env(&debian, None))
+            .unwrap()
+            .config;
+        assert_eq!(
+            c.bootloader.as_deref(),
+            Some("/usr/lib/xen-4.17/bin/pygrub")
+        );
         o.specify_switch("console_autoconnect", None);
         let c = DomainConfig::from_options(&o, &env(&exists, None))
             .unwrap()
@@ -1466,6 +1487,7 @@ mod tests {
             xauthority: "/root/.Xauthority",
             host: &NoHost,
             limits: &limits,
+            pygrub_paths: &[],
         };
         crate::load::eval("./web.cfg", text.to_string(), &req)
             .map(|b| b.config.name)

@@ -30,6 +30,8 @@ pub struct LoadRequest<'a> {
     /// the kernel/ramdisk/loader existence checks.
     pub host: &'a dyn Host,
     pub limits: &'a Limits,
+    /// Where a bare `bootloader = "pygrub"` is looked for ([`crate::config::pygrub_paths`]).
+    pub pygrub_paths: &'a [String],
 }
 
 /// A loaded config.
@@ -114,6 +116,7 @@ pub fn eval(path: &str, text: String, req: &LoadRequest<'_>) -> Result<Built, Co
         config_name: req.config_name,
         source: Some(&source),
         path_exists: &|p: &str| req.host.path_exists(p),
+        pygrub_paths: req.pygrub_paths,
         cwd: &cwd,
         display: req.display,
         xauthority: req.xauthority,

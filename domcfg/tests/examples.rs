@@ -44,6 +44,7 @@ fn dry_run(
         xauthority: "/root/.Xauthority",
         host: &EveryPathExists,
         limits: &limits,
+        pygrub_paths: &[],
     };
     let loaded = load(&req)?;
     let text = sxp::render(&loaded.config);

@@ -82,6 +82,7 @@ fn run_case(case: &Case) -> (String, String, i32) {
         xauthority: "/root/.Xauthority",
         host: &GoldenHost,
         limits: &limits,
+        pygrub_paths: &[],
     };
     let path = match resolve(&basename, req.search_path, cwd) {
         Ok(p) => p,

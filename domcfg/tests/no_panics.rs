@@ -99,6 +99,7 @@ fn mutated_configs_never_panic() {
                 xauthority: "/root/.Xauthority",
                 host: &H,
                 limits: &limits,
+                pygrub_paths: &[],
             };
             let source = if round == 0 {
                 text.clone()

@@ -39,6 +39,7 @@ fn dry_run(name: &str) -> Result<(DomainConfig, String), String> {
         xauthority: "/root/.Xauthority",
         host: &EveryPathExists,
         limits: &limits,
+        pygrub_paths: &[],
     };
     let loaded = load(&req).map_err(|e| e.to_string())?;
     let text = sxp::render(&loaded.config);

@@ -10,6 +10,7 @@ use domcfg::load::{self, DEFAULT_SEARCH_PATH, LoadRequest};
 use domcfg::options::Options;
 use domcfg::sxp;
 use xm::xen::Host;
+use xm::xen::bootloader;
 use xm::xen::console::{Console, ESCAPE};
 use xm::xen::create::{self, DomainPlan};
 use xm::xen::error::ControlError;
@@ -108,6 +109,7 @@ pub fn load_plan(args: &CreateArgs) -> anyhow::Result<Option<DomainPlan>> {
         std::env::var("HOME").ok().as_deref(),
     );
     let limits = Limits::default();
+    let pygrub_paths = bootloader::pygrub_paths();
     let req = LoadRequest {
         config_name: &config_name,
         search_path,
@@ -117,6 +119,7 @@ pub fn load_plan(args: &CreateArgs) -> anyhow::Result<Option<DomainPlan>> {
         xauthority: &xauthority,
         host: &RealHost,
         limits: &limits,
+        pygrub_paths: &pygrub_paths,
     };
 
     let path = match load::resolve(&config_name, search_path, &cwd) {

@@ -84,20 +84,10 @@ impl Drop for Booted {
     }
 }
 
-/// Places a host keeps its pygrub, newest convention first (`XEN_RELEASE` is the release xm
-/// was built for, e.g. Debian's `/usr/lib/xen-4.17/bin/pygrub`).
-fn pygrub_candidates() -> Vec<PathBuf> {
-    let release = xenctrl_sys::XEN_RELEASE;
-    [
-        format!("/usr/lib/xen-{release}/bin/pygrub"),
-        "/usr/lib/xen/bin/pygrub".to_string(),
-        "/usr/local/lib/xen/bin/pygrub".to_string(),
-        "/usr/bin/pygrub".to_string(),
-        "/usr/sbin/pygrub".to_string(),
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .collect()
+/// Places this host may keep its pygrub, for the Xen release xm was built for (one list with
+/// `xm create -n`'s lookup of a bare `pygrub`).
+pub fn pygrub_paths() -> Vec<String> {
+    domcfg::config::pygrub_paths(xenctrl_sys::XEN_RELEASE)
 }
 
 impl Bootloader {
@@ -105,7 +95,8 @@ impl Bootloader {
     /// name `/usr/lib/xen-3.0.3-1/bin/pygrub`) becomes this host's pygrub, and the returned
     /// warning says so; any other missing bootloader is an error.
     pub fn resolve(&mut self) -> Result<Option<String>, ControlError> {
-        self.resolve_with(&pygrub_candidates(), &|p| p.is_file())
+        let candidates: Vec<PathBuf> = pygrub_paths().into_iter().map(PathBuf::from).collect();
+        self.resolve_with(&candidates, &|p| p.is_file())
     }
 
     fn resolve_with(
