@@ -151,6 +151,18 @@ fn sxp_config_is_printed_as_xm_parsed_it() {
         out,
         "(vm (name guest) (memory 256) (image (linux (root '/dev/xvda1 ro'))))\n"
     );
+    // `xm new` takes -F the same way: printed with -n, refused without (it never falls back
+    // to the default config, xmdefconfig).
+    let (new_out, _, rc) = xm(&["new", "-n", "-F", &path]);
+    assert_eq!((new_out, rc), (out, 0));
+    for cmd in ["create", "new"] {
+        let (_, err, rc) = xm(&[cmd, "-F", &path]);
+        assert_eq!(rc, 1, "{cmd}");
+        assert!(
+            err.contains("SXP config (-F) is not supported"),
+            "{cmd}: {err}"
+        );
+    }
     std::fs::write(&file, "(vm (name guest)").unwrap();
     let (_, err, rc) = xm(&["create", "-n", "-F", &path]);
     assert_eq!(rc, 1);

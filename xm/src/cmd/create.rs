@@ -249,7 +249,7 @@ pub fn monitor(domid: u32) -> Result<(), xm::xen::ControlError> {
 
 /// `-F FILE`: an SXP config, used as it is (xm read its first expression and skipped the
 /// Python config entirely).
-fn run_sxp_config(args: &CreateArgs, file: &str) -> anyhow::Result<()> {
+pub fn run_sxp_config(args: &CreateArgs, file: &str) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| anyhow::anyhow!("Cannot read file {file}: {e}"))?;
     let parsed = sxp::parse(&text).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;

@@ -4,7 +4,7 @@ use anyhow::bail;
 use xm::xen::managed::{Managed, Rest};
 use xm::xen::{ControlError, Host, save};
 
-use super::create::{CreateArgs, load_plan};
+use super::create::{CreateArgs, load_plan, run_sxp_config};
 
 #[derive(Debug, clap::Args)]
 pub struct StartArgs {
@@ -39,6 +39,11 @@ fn running(host: &Host, name: &str) -> Result<bool, ControlError> {
 }
 
 pub fn new(args: &CreateArgs) -> anyhow::Result<()> {
+    // `-F FILE` as create takes it: printed with -n, refused otherwise (never the default
+    // config in its place).
+    if let Some(file) = &args.config {
+        return run_sxp_config(args, file);
+    }
     let Some(plan) = load_plan(args)? else {
         return Ok(());
     };
