@@ -954,6 +954,37 @@ pub fn xm_killed_at(step: &str, args: &str, ids_before: &BTreeSet<u32>) -> Vec<u
     left
 }
 
+/// `xm-failpoints ARGS` (words split at spaces) stopped at failpoint `step`, then sent
+/// `signal` (`INT`, `TERM`, `HUP`): what a Ctrl-C, a `kill` or a closed terminal does there.
+/// Waits for it to exit (it should stop at its next step and undo); its exit code and stderr.
+pub fn xm_interrupted_at(step: &str, args: &str, signal: &str) -> (Option<i32>, String) {
+    fs::create_dir_all("/tmp/xmlab").unwrap();
+    let err_file = format!("/tmp/xmlab/int-{}.err", unique_name("i"));
+    let mut child = Command::new(XM_FAILPOINTS)
+        .args(args.split_whitespace())
+        .env("FAILPOINTS", format!("{step}=return(hang)"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(fs::File::create(&err_file).unwrap())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(120), &format!("{step} reached"), || {
+        fs::read_to_string(&err_file)
+            .ok()
+            .filter(|t| t.contains("hanging"))
+    });
+    run_ok(&format!("kill -{signal} {}", child.id()));
+    let status = wait_until(
+        Duration::from_secs(300),
+        &format!("xm to stop after SIG{signal} at {step}"),
+        || child.try_wait().unwrap(),
+    );
+    (
+        status.code(),
+        fs::read_to_string(&err_file).unwrap_or_default(),
+    )
+}
+
 /// A running `xm` (e.g. `create -c`, `console`) with its output collected in the background:
 /// what a user at the console would see. [`XmSession::start`] gives it a pipe for stdin (no
 /// terminal), [`XmSession::start_on_terminal`] a pseudo-terminal for stdin, stdout and stderr,

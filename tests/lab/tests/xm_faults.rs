@@ -1,7 +1,8 @@
 //! A create that fails, or is killed, at any step leaves nothing that `xm destroy` cannot take
 //! away. Uses `xm-failpoints` (xm built with `--features failpoints`, shipped by run-tests):
 //! every step of a create passes a named failpoint (src/xen/failpoint.rs), and
-//! `FAILPOINTS=STEP=return` fails it, `STEP=return(hang)` stops there for a kill -9.
+//! `FAILPOINTS=STEP=return` fails it, `STEP=return(hang)` stops there for a kill -9 or a
+//! signal xm should stop at (Ctrl-C, SIGTERM, SIGHUP).
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -87,6 +88,43 @@ fn a_create_killed_at_any_step_is_shown_and_destroyed() {
             &format!("killed at {step}, then xm destroy {left:?}"),
         );
         note(&format!("{step}: left domains {left:?}, destroyed"));
+    }
+}
+
+/// Ctrl-C (SIGINT), `kill` (SIGTERM) or a closed terminal (SIGHUP) in the middle of a create:
+/// xm stops at its next step and undoes what it did, as for a failure there. Nothing is left,
+/// with no `xm destroy` needed, and xm says which signal stopped it.
+#[test]
+fn a_create_interrupted_at_any_step_undoes_itself() {
+    require_lab!();
+    assert!(failpoints_available());
+    let disk = scratch_disk(&unique_name("idisk"), 16);
+    let before = Leftovers::now();
+    let ids_before = xm_list_ids();
+    let signals = ["INT", "TERM", "HUP"];
+    for (i, step) in STEPS.iter().enumerate() {
+        let signal = signals[i % signals.len()];
+        let name = unique_name("int");
+        let cfg = faulty_guest(&name, &disk);
+        let _guard = Running::adopt(&name);
+        let (rc, err) = xm_interrupted_at(step, &format!("create -q {}", cfg.display()), signal);
+        assert_eq!(rc, Some(1), "{step}, SIG{signal}: {err}");
+        assert!(
+            err.contains(&format!(
+                "Error: interrupted by SIG{signal} (stopped before "
+            )),
+            "{step}, SIG{signal}: {err}"
+        );
+        assert_eq!(
+            xm_list_ids(),
+            ids_before,
+            "{step}, SIG{signal}: a domain is left"
+        );
+        wait_clean(&before, &format!("interrupted at {step} by SIG{signal}"));
+        note(&format!(
+            "{step}, SIG{signal}: {}",
+            err.lines().find(|l| l.starts_with("Error: ")).unwrap_or("")
+        ));
     }
 }
 

@@ -121,6 +121,20 @@ fn migrate_moves_a_running_guest_and_refusals_leave_it_where_it_was() {
         still_here(&g, id);
     }
 
+    // Interrupted (Ctrl-C) while the guest is suspended and sent: it carries on here, and the
+    // copy over there (its receiver stopped too) is destroyed.
+    let (rc, err) = xm_interrupted_at(
+        "migrate:suspended",
+        &format!("migrate -s {ssh} {name} localhost"),
+        "INT",
+    );
+    assert_eq!(rc, Some(1), "{err}");
+    assert!(err.contains("interrupted by SIG"), "{err}");
+    wait_until(IN_GUEST, "one copy of the guest", || {
+        (names().iter().filter(|n| n.starts_with(&name)).count() == 1).then_some(())
+    });
+    still_here(&g, id);
+
     // The real thing.
     let before = last_seen_tick(&name).unwrap();
     let t = Instant::now();

@@ -236,6 +236,22 @@ fn a_save_or_restore_failing_or_killed_at_any_step_leaves_the_guest_or_nothing()
         assert!(out.has_line("3"), "{step}: {}", out.text);
     }
 
+    // Interrupted before or after the guest suspended (Ctrl-C, kill): the same.
+    for (step, signal) in [("xc_domain_save", "TERM"), ("save:suspended", "INT")] {
+        let (rc, err) = xm_interrupted_at(step, &format!("save {name} {file_s}"), signal);
+        assert_eq!(rc, Some(1), "{step}: {err}");
+        assert!(
+            err.contains(&format!("interrupted by SIG{signal}")),
+            "{step}: {err}"
+        );
+        assert!(!file.exists(), "{step}: the file is left");
+        assert_eq!(g.domid(), Some(id), "{step}");
+        let at = last_tick(&name).unwrap();
+        wait_until(IN_GUEST, "the counter to go on", || {
+            last_tick(&name).filter(|&t| t > at + 1)
+        });
+    }
+
     xm_ok(&["save", &name, &file_s]);
     wait_clean(&before, "the saved domain");
     // A restore that fails at any step, or is killed there, leaves nothing once destroyed.
@@ -261,6 +277,18 @@ fn a_save_or_restore_failing_or_killed_at_any_step_leaves_the_guest_or_nothing()
     for step in ["xc_domain_restore", "hotplug:vif"] {
         xm_killed_at(step, &format!("restore {file_s}"), &xm_list_ids());
         wait_clean(&before, &format!("a restore killed at {step}"));
+    }
+    // Interrupted: it undoes itself, with no xm destroy.
+    for (step, signal) in [("xc_domain_restore", "INT"), ("monitor", "HUP")] {
+        let ids = xm_list_ids();
+        let (rc, err) = xm_interrupted_at(step, &format!("restore {file_s}"), signal);
+        assert_eq!(rc, Some(1), "{step}: {err}");
+        assert!(
+            err.contains(&format!("interrupted by SIG{signal}")),
+            "{step}: {err}"
+        );
+        assert_eq!(xm_list_ids(), ids, "{step}: a domain is left");
+        wait_clean(&before, &format!("a restore interrupted at {step}"));
     }
     // The file is still good.
     xm_ok(&["restore", &file_s]);

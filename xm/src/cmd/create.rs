@@ -14,6 +14,7 @@ use xm::xen::bootloader;
 use xm::xen::console::{Console, ESCAPE};
 use xm::xen::create::{self, DomainPlan};
 use xm::xen::error::ControlError;
+use xm::xen::interrupt;
 use xm::xen::plan;
 
 /// The config name when none is given, as in xm.
@@ -174,8 +175,10 @@ fn at_setting(e: ControlError, loaded: &load::Loaded, options: &Options) -> anyh
 }
 
 /// Builds the domain; with `-c`, builds it paused, attaches to its pty and only then unpauses
-/// it, so no boot output is lost.
+/// it, so no boot output is lost. A Ctrl-C (SIGTERM, SIGHUP) before the domain runs undoes
+/// the create ([`interrupt`]).
 pub fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
+    interrupt::arm();
     let host = Host::open()?;
     let created = create::create(
         &host,
@@ -203,15 +206,22 @@ pub fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
     if !args.quiet {
         println!("Started domain {} (id={})", created.name, created.domid);
     }
+    if let Err(e) = interrupt::check("the console") {
+        let _ = host.destroy(created.domid);
+        bail!("{e}: domain {} was destroyed", created.name);
+    }
     if !args.paused {
         host.unpause(created.domid)?;
     }
+    // Signals act as usual from here (the console is raw: Ctrl-C goes to the guest).
+    interrupt::disarm();
     console.run(ESCAPE).context("console")?;
     Ok(())
 }
 
 /// Starts `created`'s monitor. Without it the domain's on_* actions would never run, so a
-/// domain whose monitor cannot start is destroyed (the create, restore or resume undone).
+/// domain whose monitor cannot start is destroyed (the create, restore or resume undone), as
+/// is one whose command was interrupted by then.
 pub fn monitor_or_undo(host: &Host, created: &create::Created) -> anyhow::Result<()> {
     if let Err(e) = spawn_monitor(created.domid) {
         let _ = host.destroy(created.domid);
@@ -219,6 +229,10 @@ pub fn monitor_or_undo(host: &Host, created: &create::Created) -> anyhow::Result
             "cannot start the monitor of domain {} ({e}); the domain was destroyed",
             created.name
         );
+    }
+    if let Err(e) = interrupt::check("the domain ran") {
+        let _ = host.destroy(created.domid);
+        bail!("{e}: domain {} was destroyed", created.name);
     }
     Ok(())
 }

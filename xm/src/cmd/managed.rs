@@ -2,7 +2,7 @@
 
 use anyhow::bail;
 use xm::xen::managed::{Managed, Rest};
-use xm::xen::{ControlError, Host, save};
+use xm::xen::{ControlError, Host, interrupt, save};
 
 use super::create::{CreateArgs, load_plan, run_sxp_config};
 
@@ -108,6 +108,7 @@ pub fn suspend(args: &NameArg) -> anyhow::Result<()> {
     managed.get(&args.name)?;
     let host = Host::open()?;
     let d = host.find(&args.name)?;
+    interrupt::arm();
     save::save(&host, d.domid, &managed.save_path(&args.name)?, false)?;
     Ok(())
 }
@@ -120,6 +121,7 @@ pub fn resume(args: &ResumeArgs) -> anyhow::Result<()> {
     }
     let file = managed.save_path(&args.name)?;
     let host = Host::open()?;
+    interrupt::arm();
     let created = save::restore(&host, &file, args.paused)?;
     super::create::monitor_or_undo(&host, &created)?;
     // Running again: the image is spent.

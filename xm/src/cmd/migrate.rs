@@ -2,7 +2,7 @@
 //! `xm migrate-receive` (see `xm::xen::migrate`).
 
 use xm::xen::migrate::{self, Target};
-use xm::xen::{ControlError, Host, bootloader};
+use xm::xen::{ControlError, Host, bootloader, interrupt};
 
 #[derive(Debug, clap::Args)]
 pub struct MigrateArgs {
@@ -32,6 +32,7 @@ pub fn migrate(args: &MigrateArgs) -> Result<(), ControlError> {
     }
     let host = Host::open()?;
     let d = host.find(&args.domain)?;
+    interrupt::arm();
     migrate::migrate(
         &host,
         d.domid,
@@ -49,6 +50,9 @@ pub fn receive() -> anyhow::Result<()> {
     let mut input = std::fs::File::from(std::io::stdin().as_fd().try_clone_to_owned()?);
     let mut output = std::io::stdout();
     let host = Host::open()?;
+    // Its ssh session ending (SIGHUP) or a SIGTERM while the guest is built here: stop at the
+    // next step and destroy what was built; the sender then resumes its copy.
+    interrupt::arm();
     migrate::receive(&host, &mut input, &mut output, |created| {
         super::create::spawn_monitor(created.domid)
             .map_err(|e| ControlError::Invalid(format!("cannot start the monitor: {e}")))

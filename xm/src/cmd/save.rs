@@ -1,7 +1,7 @@
 //! `xm save [-c] DOMAIN FILE` and `xm restore [-p] FILE` (see `xm::xen::save`).
 
 use anyhow::bail;
-use xm::xen::{Host, save};
+use xm::xen::{Host, interrupt, save};
 
 #[derive(Debug, clap::Args)]
 pub struct SaveArgs {
@@ -32,6 +32,7 @@ pub fn save(args: &SaveArgs) -> anyhow::Result<()> {
     }
     let host = Host::open()?;
     let d = host.find(&args.domain)?;
+    interrupt::arm();
     save::save(&host, d.domid, &file, args.checkpoint)?;
     Ok(())
 }
@@ -42,6 +43,7 @@ pub fn restore(args: &RestoreArgs) -> anyhow::Result<()> {
         bail!("xm restore: Unable to read file {}", file.display());
     }
     let host = Host::open()?;
+    interrupt::arm();
     let created = save::restore(&host, &file, args.paused)?;
     super::create::monitor_or_undo(&host, &created)?;
     Ok(())

@@ -13,7 +13,6 @@ use super::device::{self, Device};
 use super::domain::uuid_string;
 use super::e820;
 use super::error::ControlError;
-use super::failpoint::hit;
 use super::host::Host;
 use super::layout::{self, BuildPost, DomainPaths};
 use super::memory::MAXMEM_SLACK_KIB;
@@ -430,6 +429,13 @@ pub fn create_from(
         name: plan.name.clone(),
         warnings,
     })
+}
+
+/// Passes step `name`: its failpoint (in a failpoints build), then a pending Ctrl-C,
+/// SIGTERM or SIGHUP ([`super::interrupt`]): either makes the create stop and undo here.
+fn hit(name: &str) -> Result<(), ControlError> {
+    super::failpoint::hit(name)?;
+    super::interrupt::check(name)
 }
 
 /// Step timings on stderr when `XM_TRACE_CREATE` is set (for finding where a create, a save

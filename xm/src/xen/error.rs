@@ -39,6 +39,9 @@ pub enum ControlError {
     Pci(String),
     /// A step failed on purpose (a failpoints build under test).
     Injected(Injected),
+    /// SIGINT, SIGTERM or SIGHUP arrived; the command stopped before `step` (and undid what
+    /// it had done, as for a failure there).
+    Interrupted { signal: &'static str, step: String },
     /// The hypervisor is of another Xen release than xm was built for.
     WrongHypervisor {
         built_for: &'static str,
@@ -65,6 +68,9 @@ impl fmt::Display for ControlError {
             ControlError::File { path, message } => write!(f, "{path}: {message}"),
             ControlError::Bootloader(m) | ControlError::Pci(m) => f.write_str(m),
             ControlError::Injected(e) => write!(f, "{e}"),
+            ControlError::Interrupted { signal, step } => {
+                write!(f, "interrupted by {signal} (stopped before {step})")
+            }
             ControlError::WrongHypervisor { built_for, running } => write!(
                 f,
                 "this xm was built for Xen {built_for}, but the hypervisor is Xen {running}: \

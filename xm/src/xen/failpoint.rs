@@ -5,8 +5,9 @@
 //! in any other build [`hit`] is an empty inline function.
 //!
 //! `return` makes the step fail as if the call had failed, with an error naming the step;
-//! `return(hang)` prints `xm: failpoint STEP: hanging` on stderr and stops there for good, so a
-//! test can kill -9 the create at that step.
+//! `return(hang)` prints `xm: failpoint STEP: hanging` on stderr and stops there until a
+//! signal is noted ([`super::interrupt`]; then the step goes on, and the command stops at its
+//! next check), so a test can kill -9 or interrupt the command at that step.
 
 use std::fmt;
 
@@ -28,9 +29,10 @@ pub fn hit(step: &str) -> Result<(), Injected> {
     fail::fail_point!(step, |arg: Option<String>| {
         if arg.as_deref() == Some("hang") {
             eprintln!("xm: failpoint {step}: hanging");
-            loop {
-                std::thread::sleep(std::time::Duration::from_secs(3600));
+            while super::interrupt::pending().is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(50));
             }
+            return Ok(());
         }
         Err(Injected(step.to_string()))
     });

@@ -22,10 +22,13 @@
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use super::create::{self, Created, Image};
 use super::error::ControlError;
 use super::host::Host;
+use super::interrupt;
 use super::record;
 use super::save::{resume_after, streamable, suspend_guest};
 use super::savefile;
@@ -106,7 +109,26 @@ pub fn migrate(host: &Host, domid: DomId, target: &Target) -> Result<(), Control
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| ControlError::Invalid(format!("cannot run {program}: {e}")))?;
-    let result = converse(host, domid, &row.name, target, &header, &mut child);
+    // A signal to xm alone (SIGTERM, SIGHUP; Ctrl-C reaches ssh too) stops ssh, so that the
+    // stream breaks now rather than after the whole guest was sent.
+    let ssh_pid = rustix::process::Pid::from_child(&child);
+    let talking = AtomicBool::new(true);
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            while talking.load(Ordering::SeqCst) {
+                if interrupt::pending().is_some() {
+                    let _ = rustix::process::kill_process(ssh_pid, rustix::process::Signal::TERM);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let result = converse(
+            host, domid, &row.name, target, &header, &mut child, &talking,
+        );
+        talking.store(false, Ordering::SeqCst);
+        result
+    });
     drop(child.stdin.take());
     let _ = child.wait();
     result
@@ -119,6 +141,7 @@ fn converse(
     target: &Target,
     header: &[u8],
     child: &mut std::process::Child,
+    talking: &AtomicBool,
 ) -> Result<(), ControlError> {
     let peer = target.host.as_str();
     let (Some(mut to), Some(mut from)) = (child.stdin.take(), child.stdout.take()) else {
@@ -143,12 +166,18 @@ fn converse(
     let saved = host
         .xc
         .domain_save(domid, to.as_fd(), target.live, &mut || {
-            asked = suspend_guest(host, domid)
+            asked = interrupt::check("suspend")
+                .and_then(|()| suspend_guest(host, domid))
                 .and_then(|()| super::failpoint::hit("migrate:suspended").map_err(Into::into));
             asked.is_ok()
         });
     let back_out = |e: ControlError| resume_after(host, domid, e);
     if let Err(e) = asked {
+        return Err(back_out(e));
+    }
+    // Interrupted while the guest was sent (its ssh stopped, so the stream may have broken):
+    // that, not the broken pipe, is the reason.
+    if let Err(e) = interrupt::check("handing over") {
         return Err(back_out(e));
     }
     if let Err(e) = saved {
@@ -163,6 +192,13 @@ fn converse(
         Some(r) if r == "restored" => {}
         reply => return Err(back_out(unexpected(peer, "building the domain", reply))),
     }
+    // The last moment to stop: after `go` the guest may already run there. (The receiver
+    // destroys what it built when the stream ends without `go`.)
+    talking.store(false, Ordering::SeqCst);
+    if let Err(e) = interrupt::check("handing over") {
+        return Err(back_out(e));
+    }
+    interrupt::disarm();
     let away = format!("{name}{MIGRATED_AWAY}");
     if let Err(e) = host.rename(domid, &away) {
         return Err(back_out(e));
@@ -251,6 +287,7 @@ pub fn receive(
             ));
         }
         super::failpoint::hit("migrate-receive:go")?;
+        interrupt::check("starting the domain")?;
         host.rename(created.domid, &name)?;
         host.unpause(created.domid)?;
         started(&created)

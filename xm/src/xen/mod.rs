@@ -15,6 +15,7 @@ pub mod helper;
 pub mod host;
 pub mod hotplug;
 pub mod info;
+pub mod interrupt;
 pub mod layout;
 pub mod lifecycle;
 pub mod managed;

@@ -25,6 +25,7 @@ use super::create::{self, Created, DomainPlan, Image, stored_plan};
 use super::domain::DomainSummary;
 use super::error::ControlError;
 use super::host::Host;
+use super::interrupt;
 use super::lifecycle::{self, Request};
 use super::record;
 use super::savefile;
@@ -43,7 +44,9 @@ pub fn save(host: &Host, domid: DomId, path: &Path, checkpoint: bool) -> Result<
     };
     let trace = create::StepTimer::from_env();
     let mut file = File::create(path).map_err(file_error)?;
-    let result = write_save(host, domid, &mut file, &record, &plan, &trace);
+    // Interrupted while libxenguest wrote the memory: the guest carries on, as after a failure.
+    let result = write_save(host, domid, &mut file, &record, &plan, &trace)
+        .and_then(|()| interrupt::check("fsync"));
     if let Err(e) = result {
         drop(file);
         let _ = std::fs::remove_file(path);
@@ -52,6 +55,8 @@ pub fn save(host: &Host, domid: DomId, path: &Path, checkpoint: bool) -> Result<
     file.sync_all().map_err(file_error)?;
     drop(file);
     trace.step("fsync");
+    // The file is whole: from here the save finishes, whatever the signal.
+    interrupt::disarm();
     if checkpoint {
         resume(host, domid)?;
     } else {
@@ -143,7 +148,8 @@ fn write_save(
     let mut asked = Ok(());
     let saved = host.xc.domain_save(domid, file.as_fd(), false, &mut || {
         trace.step("xc_domain_save: ready to suspend");
-        asked = suspend_guest(host, domid)
+        asked = interrupt::check("suspend")
+            .and_then(|()| suspend_guest(host, domid))
             .and_then(|()| super::failpoint::hit("save:suspended").map_err(Into::into));
         trace.step("guest suspended");
         asked.is_ok()
