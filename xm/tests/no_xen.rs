@@ -218,6 +218,15 @@ fn plan_errors_point_at_the_setting_and_unapplied_settings_are_warned() {
         assert!(err.contains(want), "{body}: want {want:?} in {err:?}");
         assert!(!err.contains("privcmd"), "{body}: reached Xen: {err}");
     }
+    // network-attach refuses the same backend with the same words, before Xen is asked.
+    let (_, err, rc) = xm(&["network-attach", "p", "bridge=xenbr0", "backend=1"]);
+    assert_eq!(
+        (err.as_str(), rc),
+        (
+            "Error: vif with backend=1: only Domain-0 can be the backend\n",
+            1
+        )
+    );
     // Set on the command line: no line to point at.
     std::fs::write(&cfg, format!("{head}vcpus = 1\n")).unwrap();
     let (_, err, _) = xm(&["create", "-q", cfg.to_str().unwrap(), "vcpus=0"]);

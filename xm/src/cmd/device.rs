@@ -161,15 +161,11 @@ pub fn network_attach(args: &NetworkAttachArgs) -> Result<(), ControlError> {
     let spec = args.settings.join(",");
     let vif = VifSpec::parse(&spec)
         .map_err(|e| ControlError::Invalid(format!("network-attach {spec}: {e}")))?;
-    if vif.backend().is_some_and(|b| b != "0") {
-        return Err(ControlError::Unsupported(
-            "only Domain-0 can be the backend".into(),
-        ));
-    }
+    let vif = plan::vif_plan(&vif)?;
     let host = Host::open()?;
     let d = host.find(&args.domain)?;
     let devid = hotplug::free_vif_id(&host, d.domid)?;
-    let dev = Device::vif(devid, &plan::vif_plan(&vif));
+    let dev = Device::vif(devid, &vif);
     hotplug::attach(&host, d.domid, &dev)
 }
 

@@ -104,14 +104,14 @@ impl DomainPlan {
             }
         };
         for (i, vif) in d.vifs.iter().enumerate() {
-            if let Some(b) = vif.backend().filter(|b| *b != "0") {
-                return Err(setting(
-                    "vif",
-                    Some(&format!("backend={b}")),
-                    &format!("vif with backend={b}: only Domain-0 can be the backend"),
-                ));
-            }
-            devices.push(Device::vif(i as u32, &vif_plan(vif)));
+            let plan = vif_plan(vif).map_err(|e| match e {
+                ControlError::Unsupported(m) => {
+                    let needle = vif.backend().map(|b| format!("backend={b}"));
+                    setting("vif", needle.as_deref(), &m)
+                }
+                e => e,
+            })?;
+            devices.push(Device::vif(i as u32, &plan));
         }
         let vcpus = in_range(c.vcpus, 1, MAX_VCPUS, "vcpus")?;
         let max_vcpus = match c.maxvcpus {
@@ -261,10 +261,16 @@ pub fn vbd(disk: &DiskSpec) -> Result<Device, ControlError> {
     ))
 }
 
-/// A vif with xend's defaults: bridge `xenbr0`, `vif-bridge`, a random Xen MAC.
-pub fn vif_plan(vif: &VifSpec) -> VifPlan {
+/// A vif with xend's defaults: bridge `xenbr0`, `vif-bridge`, a random Xen MAC. Served by
+/// dom0 only: another backend domain is refused (no driver domains yet).
+pub fn vif_plan(vif: &VifSpec) -> Result<VifPlan, ControlError> {
+    if let Some(b) = vif.backend().filter(|b| *b != "0") {
+        return Err(ControlError::Unsupported(format!(
+            "vif with backend={b}: only Domain-0 can be the backend"
+        )));
+    }
     let script = vif.script().unwrap_or("vif-bridge");
-    VifPlan {
+    Ok(VifPlan {
         mac: vif
             .mac()
             .map_or_else(|| device::random_mac(random_bytes()), str::to_string),
@@ -277,7 +283,7 @@ pub fn vif_plan(vif: &VifSpec) -> VifPlan {
         ip: vif.ip().map(str::to_string),
         rate: vif.rate().map(|r| r.backend_value()),
         vifname: vif.vifname().map(str::to_string),
-    }
+    })
 }
 
 /// An error about the config's setting `name` (see [`ControlError::Setting`]).
