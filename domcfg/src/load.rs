@@ -86,35 +86,46 @@ pub fn load_file(path: &str, req: &LoadRequest<'_>) -> Result<Loaded, ConfigErro
             "{path}: XML (Xen-API) configs are not supported; use a Python config"
         )));
     }
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let Built { config, warnings } = eval(path, text.clone(), req)?;
+    let source = SourceText {
+        file: path.to_string(),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    let Built { config, warnings } = eval_source(&source, req)?;
     Ok(Loaded {
         path: path.to_string(),
         config,
         warnings,
-        source: SourceText {
-            file: path.to_string(),
-            text,
-        },
+        source,
     })
 }
 
 /// Run the script text and build the config (no file access; `path` names it in errors).
 pub fn eval(path: &str, text: String, req: &LoadRequest<'_>) -> Result<Built, ConfigError> {
-    let mut options = req.options.clone();
-    let locals = lang::run(&text, path, options.script_vars(), req.host, req.limits)?;
-    // The script variables are locals too; whatever the script did with them comes after.
-    let vars = options.script_vars().to_vec();
-    options.absorb_locals(vars);
-    options.absorb_locals(locals);
     let source = SourceText {
         file: path.to_string(),
         text,
     };
+    eval_source(&source, req)
+}
+
+/// [`eval`] of a source text the caller keeps.
+fn eval_source(source: &SourceText, req: &LoadRequest<'_>) -> Result<Built, ConfigError> {
+    let mut options = req.options.clone();
+    let locals = lang::run(
+        &source.text,
+        &source.file,
+        options.script_vars(),
+        req.host,
+        req.limits,
+    )?;
+    // The script variables are locals too; whatever the script did with them comes after.
+    let vars = options.script_vars().to_vec();
+    options.absorb_locals(vars);
+    options.absorb_locals(locals);
     let cwd = req.cwd.to_string_lossy();
     let env = BuildEnv {
         config_name: req.config_name,
-        source: Some(&source),
+        source: Some(source),
         path_exists: &|p: &str| req.host.path_exists(p),
         pygrub_paths: req.pygrub_paths,
         cwd: &cwd,
