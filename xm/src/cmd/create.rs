@@ -206,10 +206,7 @@ pub fn start(args: &CreateArgs, plan: &DomainPlan) -> anyhow::Result<()> {
     if !args.quiet {
         println!("Started domain {} (id={})", created.name, created.domid);
     }
-    if let Err(e) = interrupt::check("the console") {
-        let _ = host.destroy(created.domid);
-        bail!("{e}: domain {} was destroyed", created.name);
-    }
+    undo_if_interrupted(&host, &created, "the console")?;
     if !args.paused {
         host.unpause(created.domid)?;
     }
@@ -230,7 +227,13 @@ pub fn monitor_or_undo(host: &Host, created: &create::Created) -> anyhow::Result
             created.name
         );
     }
-    if let Err(e) = interrupt::check("the domain ran") {
+    undo_if_interrupted(host, created, "the domain ran")
+}
+
+/// If a signal was noted ([`interrupt`]), destroys `created` (its create, restore or resume
+/// undone) and says so, as stopped before `step`.
+fn undo_if_interrupted(host: &Host, created: &create::Created, step: &str) -> anyhow::Result<()> {
+    if let Err(e) = interrupt::check(step) {
         let _ = host.destroy(created.domid);
         bail!("{e}: domain {} was destroyed", created.name);
     }
