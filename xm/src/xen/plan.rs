@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use domcfg::DomainConfig;
 use domcfg::config::{CpuSpec, MAX_VCPUS};
-use domcfg::value::Value;
 
 use domcfg::device::{DiskSpec, VifSpec};
 
@@ -182,13 +181,6 @@ impl DomainPlan {
 /// Settings of `c` that xm 4.1 acted on and xm-rs takes but does not apply, each set to
 /// something other than its default: one warning each, so no one believes they took effect.
 pub fn unapplied_settings(c: &DomainConfig) -> Vec<String> {
-    let set = |v: &Value| match v {
-        Value::None => false,
-        Value::Str(s) => !s.is_empty(),
-        Value::List(l) | Value::Tuple(l) => !l.is_empty(),
-        Value::Dict(d) => !d.is_empty(),
-        _ => true,
-    };
     let mut out = Vec::new();
     if let Some(cpu) = c.cpu {
         out.push(format!(
@@ -208,7 +200,8 @@ pub fn unapplied_settings(c: &DomainConfig) -> Vec<String> {
         ));
     }
     for (name, v) in [("cpuid", &c.cpuid), ("cpuid_check", &c.cpuid_check)] {
-        if set(v) {
+        // xm's own test of them: `if vals.cpuid:`.
+        if v.truthy() {
             out.push(format!(
                 "{name} is not applied: the domain sees Xen's default CPUID policy"
             ));
