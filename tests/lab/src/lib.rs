@@ -927,6 +927,16 @@ pub fn create_killed_at(step: &str, cfg: &Path, ids_before: &BTreeSet<u32>) -> V
     xm_killed_at(step, &format!("create -q {}", cfg.display()), ids_before)
 }
 
+/// Waits until the xm whose stderr goes to `err_file` stops at failpoint `step`
+/// (`return(hang)` says so there).
+fn wait_hanging(step: &str, err_file: &str) {
+    wait_until(Duration::from_secs(120), &format!("{step} reached"), || {
+        fs::read_to_string(err_file)
+            .ok()
+            .filter(|t| t.contains("hanging"))
+    });
+}
+
 /// [`create_killed_at`] for any xm command line `args` (shell words).
 pub fn xm_killed_at(step: &str, args: &str, ids_before: &BTreeSet<u32>) -> Vec<u32> {
     fs::create_dir_all("/tmp/xmlab").unwrap();
@@ -935,11 +945,7 @@ pub fn xm_killed_at(step: &str, args: &str, ids_before: &BTreeSet<u32>) -> Vec<u
         "FAILPOINTS='{step}=return(hang)' {XM_FAILPOINTS} {args} >/dev/null 2>{err_file} & echo $!"
     ));
     let pid = pid.trim();
-    wait_until(Duration::from_secs(120), &format!("{step} reached"), || {
-        fs::read_to_string(&err_file)
-            .ok()
-            .filter(|t| t.contains("hanging"))
-    });
+    wait_hanging(step, &err_file);
     run_ok(&format!("kill -9 {pid}"));
     // Whatever is left shows in xm list, and xm destroy takes all of it away.
     let left: Vec<u32> = xm_list_ids().difference(ids_before).copied().collect();
@@ -968,11 +974,7 @@ pub fn xm_interrupted_at(step: &str, args: &str, signal: &str) -> (Option<i32>, 
         .stderr(fs::File::create(&err_file).unwrap())
         .spawn()
         .unwrap();
-    wait_until(Duration::from_secs(120), &format!("{step} reached"), || {
-        fs::read_to_string(&err_file)
-            .ok()
-            .filter(|t| t.contains("hanging"))
-    });
+    wait_hanging(step, &err_file);
     run_ok(&format!("kill -{signal} {}", child.id()));
     let status = wait_until(
         Duration::from_secs(300),
