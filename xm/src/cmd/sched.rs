@@ -28,7 +28,10 @@ pub struct Credit2Args {
     /// Relative weight (1-65535).
     #[arg(short, long)]
     weight: Option<u64>,
-    /// The table as JSON (for scripts): name, domid, weight.
+    /// Cap in percent of one cpu (0: none), as xl's sched-credit2 -c.
+    #[arg(short, long)]
+    cap: Option<u64>,
+    /// The table as JSON (for scripts): name, domid, weight, cap.
     #[arg(long)]
     json: bool,
 }
@@ -48,7 +51,7 @@ pub fn credit2(args: &Credit2Args) -> Result<(), ControlError> {
         Scheduler::Credit2,
         &args.domain,
         args.weight,
-        None,
+        args.cap,
         args.json,
     )
 }
@@ -62,7 +65,7 @@ fn run(
 ) -> Result<(), ControlError> {
     let host = Host::open()?;
     // As xm: the command of the scheduler Xen runs, or an error naming the one it runs.
-    let running = Scheduler::from_id(host.xc.sched_id()?);
+    let running = Scheduler::of_host(&host.xc)?;
     if running != wanted {
         return Err(ControlError::Invalid(format!(
             "Xen is running with the {} scheduler",
@@ -81,20 +84,14 @@ fn run(
         let mut out = vec![header(wanted)];
         let mut rows = Vec::new();
         for d in &doms {
-            let (w, c) = match wanted {
-                Scheduler::Credit => host.xc.sched_credit_get(d.domid),
-                _ => host.xc.sched_credit2_get(d.domid),
-            }
-            .map(|(w, c)| (i64::from(w), i64::from(c)))
-            // A domain that does not answer (dying, in another pool) shows -1, as in xm.
-            .unwrap_or((-1, -1));
+            let (w, c) = sched::weight_cap_under(&host.xc, wanted, d.domid)
+                .ok()
+                .flatten()
+                .map(|(w, c)| (i64::from(w), i64::from(c)))
+                // A domain that does not answer (dying, in another pool) shows -1, as in xm.
+                .unwrap_or((-1, -1));
             out.push(row(wanted, &d.name, d.domid, w, c));
-            rows.push(match wanted {
-                Scheduler::Credit => {
-                    serde_json::json!({"name": d.name, "domid": d.domid, "weight": w, "cap": c})
-                }
-                _ => serde_json::json!({"name": d.name, "domid": d.domid, "weight": w}),
-            });
+            rows.push(serde_json::json!({"name": d.name, "domid": d.domid, "weight": w, "cap": c}));
         }
         super::print_rows(&out, &rows, json);
         return Ok(());

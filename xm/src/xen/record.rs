@@ -11,6 +11,7 @@ use super::device::{Device, Kind};
 use super::domain::{self, DomainSummary};
 use super::host::Host;
 use super::pci::PciFunction;
+use super::sched;
 
 /// What the store and the scheduler say of a domain, beside its row.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -26,7 +27,7 @@ pub struct StoreFacts {
     pub store_mfn: Option<i64>,
     pub console_mfn: Option<i64>,
     pub console_port: Option<i64>,
-    /// Credit weight and cap, where the domain's scheduler has them.
+    /// Weight and cap, where the domain's scheduler (credit or credit2) has them.
     pub credit: Option<(u16, u16)>,
 }
 
@@ -68,7 +69,7 @@ impl StoreFacts {
             store_mfn: int(8),
             console_mfn: int(9),
             console_port: int(10),
-            credit: host.xc.sched_credit_get(r.domid).ok(),
+            credit: sched::weight_cap(&host.xc, r.domid),
         }
     }
 }

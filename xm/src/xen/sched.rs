@@ -45,6 +45,17 @@ impl Scheduler {
         Ok(Scheduler::from_id(xc.cpupool_sched_id(info.cpupool)?))
     }
 
+    /// The scheduler of the host's default pool (Pool-0: what `sched=` on Xen's command line
+    /// chose), as `xm info` and the `sched-*` commands name it.
+    pub fn of_host(xc: &Xc) -> Result<Scheduler, ControlError> {
+        Ok(Scheduler::from_id(xc.sched_id()?))
+    }
+
+    /// Whether this scheduler has a weight and a cap.
+    pub fn has_weight_cap(self) -> bool {
+        matches!(self, Scheduler::Credit | Scheduler::Credit2)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Scheduler::Credit => "credit",
@@ -52,6 +63,26 @@ impl Scheduler {
             Scheduler::Other(id) => scheduler_name(id),
         }
     }
+}
+
+/// `domid`'s weight and cap, asked of the scheduler it runs under; `None` where that scheduler
+/// has neither (or the domain did not answer: dying, or gone).
+pub fn weight_cap(xc: &Xc, domid: DomId) -> Option<(u16, u16)> {
+    let sched = Scheduler::of_domain(xc, domid).ok()?;
+    weight_cap_under(xc, sched, domid).ok()?
+}
+
+/// `domid`'s weight and cap under `sched` (`None`: that scheduler has neither).
+pub fn weight_cap_under(
+    xc: &Xc,
+    sched: Scheduler,
+    domid: DomId,
+) -> Result<Option<(u16, u16)>, ControlError> {
+    Ok(match sched {
+        Scheduler::Credit => Some(xc.sched_credit_get(domid)?),
+        Scheduler::Credit2 => Some(xc.sched_credit2_get(domid)?),
+        Scheduler::Other(_) => None,
+    })
 }
 
 /// Sets what of `weight` and `cap` is given on `domid`, keeping the other as it is. Returns a
@@ -65,16 +96,15 @@ pub fn set_weight_cap(
     if weight.is_none() && cap.is_none() {
         return Ok(None);
     }
-    match Scheduler::of_domain(xc, domid)? {
-        Scheduler::Credit => {
-            let (w, c) = xc.sched_credit_get(domid)?;
+    let sched = Scheduler::of_domain(xc, domid)?;
+    match (sched, weight_cap_under(xc, sched, domid)?) {
+        (Scheduler::Credit, Some((w, c))) => {
             xc.sched_credit_set(domid, weight.unwrap_or(w), cap.unwrap_or(c))?;
         }
-        Scheduler::Credit2 => {
-            let (w, c) = xc.sched_credit2_get(domid)?;
+        (Scheduler::Credit2, Some((w, c))) => {
             xc.sched_credit2_set(domid, weight.unwrap_or(w), cap.unwrap_or(c))?;
         }
-        other => {
+        (other, _) => {
             let set: Vec<&str> = [("cpu_weight", weight.is_some()), ("cpu_cap", cap.is_some())]
                 .into_iter()
                 .filter_map(|(k, on)| on.then_some(k))
