@@ -1,6 +1,6 @@
 //! `xm shutdown [-a] [-w] [-R|-H] <Domain>` and `xm reboot [-a] [-w] <Domain>`: ask guests to
-//! stop through `control/shutdown`; with `-w`, wait until they are gone (or back, for reboot)
-//! and say so as xm did.
+//! stop through `control/shutdown`; with `-w`, wait until they are gone (or shut down and
+//! preserved, or back for a reboot) and say so as xm did.
 
 use anyhow::bail;
 use xm::xen::Host;

@@ -138,8 +138,23 @@ const DYING_POLL: Duration = Duration::from_millis(10);
 /// How long `-w` waits for a rebooting domain to come back before giving up on it (xm: 30 s).
 pub const REBOOT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Waits until every domain in `doms` is gone, calling `done(name)` as each goes (xm's
-/// `wait_shutdown`). Woken by `@releaseDomain`; re-checks at least once a second.
+/// Whether a listed domain has shut down for good: stopped (not suspended for a save), and no
+/// monitor will act on it because its action is `preserve` (or xm keeps no plan for it, so
+/// nothing of xm's will). Such a domain stays listed until `xm destroy`.
+fn stays_shut_down(host: &Host, info: &DomainInfo) -> bool {
+    if !info.shutdown || info.dying || info.suspended() {
+        return false;
+    }
+    match create::stored_plan(host, info.domid) {
+        Some(plan) => matches!(action_for(&plan, info), Some("preserve") | None),
+        None => true,
+    }
+}
+
+/// Waits until every domain in `doms` is gone, or has shut down and is preserved, calling
+/// `done(name)` as each does (xm's `wait_shutdown`; xl's `-w` returns at the shutdown too).
+/// Woken by `@releaseDomain`, which xenstored fires at a shutdown as at a death; re-checks at
+/// least once a second.
 pub fn wait_terminated(
     host: &Host,
     doms: &[DomainSummary],
@@ -151,7 +166,10 @@ pub fn wait_terminated(
     while !waiting.is_empty() {
         let listed = host.xc.domain_list()?;
         waiting.retain(|id, name| {
-            let gone = !listed.iter().any(|i| i.domid == *id);
+            let gone = match listed.iter().find(|i| i.domid == *id) {
+                None => true,
+                Some(info) => stays_shut_down(host, info),
+            };
             if gone {
                 done(name);
             }
