@@ -67,6 +67,15 @@ fn unknown_subcommands_and_bad_options_exit_1() {
     assert_eq!(rc, 1);
     assert_eq!(err, "Error: Subcommand frobnicate not found!\n");
     assert!(out.starts_with("Usage: xm <subcommand> [args]\n"), "{out}");
+    // Prefixes as xm 4.1 resolved them, against its whole table: `sh` is shell or shutdown,
+    // `she` is xm's shell, which xm-rs lacks.
+    for word in ["sh", "she", "vn"] {
+        let (_, err, rc) = xm(&[word, "x"]);
+        assert_eq!(
+            (err, rc),
+            (format!("Error: Subcommand {word} not found!\n"), 1)
+        );
+    }
     // Bare xm: the common commands, exit 1; xm help: all of them, exit 0.
     let (bare, _, rc) = xm(&[]);
     assert_eq!(rc, 1);

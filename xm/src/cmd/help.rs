@@ -106,12 +106,149 @@ const ALL: &[&str] = &[
 /// xm 4.1's deprecated names and the commands they stand for.
 pub const ALIASES: &[(&str, &str)] = &[
     ("balloon", "mem-set"),
+    ("pool-create", "cpupool-create"),
+    ("pool-new", "cpupool-new"),
+    ("pool-start", "cpupool-start"),
+    ("pool-list", "cpupool-list"),
+    ("pool-destroy", "cpupool-destroy"),
+    ("pool-delete", "cpupool-delete"),
+    ("pool-cpu-add", "cpupool-cpu-add"),
+    ("pool-cpu-remove", "cpupool-cpu-remove"),
+    ("pool-migrate", "cpupool-migrate"),
     ("set-vcpus", "vcpu-set"),
     ("vif-list", "network-list"),
     ("vbd-create", "block-attach"),
     ("vbd-destroy", "block-detach"),
     ("vbd-list", "block-list"),
 ];
+
+/// Every name xm 4.1's command table had (its `commands` dict, the imported commands
+/// included), whether or not this xm has the command: a prefix is resolved against these, as
+/// xm resolved it, so `xm sh` (shell, shutdown) names nothing here either.
+const XM41_COMMANDS: &[&str] = &[
+    "addlabel",
+    "block-attach",
+    "block-configure",
+    "block-detach",
+    "block-list",
+    "console",
+    "cpupool-cpu-add",
+    "cpupool-cpu-remove",
+    "cpupool-create",
+    "cpupool-delete",
+    "cpupool-destroy",
+    "cpupool-list",
+    "cpupool-migrate",
+    "cpupool-new",
+    "cpupool-start",
+    "create",
+    "debug-keys",
+    "delete",
+    "destroy",
+    "dmesg",
+    "domid",
+    "domname",
+    "domstate",
+    "dry-run",
+    "dump-core",
+    "dumppolicy",
+    "event-monitor",
+    "getenforce",
+    "getlabel",
+    "getpolicy",
+    "info",
+    "labels",
+    "list",
+    "log",
+    "mem-max",
+    "mem-set",
+    "migrate",
+    "network-attach",
+    "network-del",
+    "network-detach",
+    "network-list",
+    "network-new",
+    "network-show",
+    "network2-attach",
+    "network2-detach",
+    "network2-list",
+    "new",
+    "pause",
+    "pci-attach",
+    "pci-detach",
+    "pci-list",
+    "pci-list-assignable-devices",
+    "reboot",
+    "rename",
+    "reset",
+    "resetpolicy",
+    "resources",
+    "restore",
+    "resume",
+    "rmlabel",
+    "save",
+    "sched-credit",
+    "sched-credit2",
+    "sched-sedf",
+    "scsi-attach",
+    "scsi-detach",
+    "scsi-list",
+    "serve",
+    "setenforce",
+    "setpolicy",
+    "shell",
+    "shutdown",
+    "start",
+    "suspend",
+    "sysrq",
+    "tmem-destroy",
+    "tmem-flush",
+    "tmem-freeable",
+    "tmem-freeze",
+    "tmem-list",
+    "tmem-set",
+    "tmem-shared-auth",
+    "tmem-thaw",
+    "top",
+    "trigger",
+    "unpause",
+    "uptime",
+    "usb-add",
+    "usb-attach",
+    "usb-del",
+    "usb-detach",
+    "usb-hc-create",
+    "usb-hc-destroy",
+    "usb-list",
+    "usb-list-assignable-devices",
+    "vcpu-list",
+    "vcpu-pin",
+    "vcpu-set",
+    "vncviewer",
+    "vnet-create",
+    "vnet-delete",
+    "vnet-list",
+    "vtpm-list",
+];
+
+/// The one command `word` abbreviates (two letters at least), among xm 4.1's commands and this
+/// xm's visible ones; `None` when it abbreviates none or several.
+fn unique_prefix<'a>(word: &str, ours: &'a [(String, String)]) -> Option<&'a str> {
+    if word.len() < 2 {
+        return None;
+    }
+    let mut names: Vec<&str> = XM41_COMMANDS.to_vec();
+    names.extend(ours.iter().map(|(n, _)| n.as_str()));
+    names.sort_unstable();
+    names.dedup();
+    let mut matches = names.into_iter().filter(|n| n.starts_with(word));
+    let only = matches.next()?;
+    if matches.next().is_some() {
+        return None;
+    }
+    // Ours to run, or an xm 4.1 command this xm lacks (then unknown, as its full name is).
+    ours.iter().map(|(n, _)| n.as_str()).find(|n| *n == only)
+}
 
 /// `help`'s own line in the summaries.
 const HELP_ABOUT: &str = "Display this message.";
@@ -157,22 +294,14 @@ pub fn route(mut argv: Vec<std::ffi::OsString>, cli: &clap::Command) -> Route {
     } else if let Some((_, new)) = ALIASES.iter().find(|(old, new)| *old == word && known(new)) {
         notice = format!("Command {word} is deprecated.  Please use xm {new} instead.\n");
         new.to_string()
+    } else if let Some(only) = unique_prefix(&word, &commands) {
+        only.to_string()
     } else {
-        let matches: Vec<&String> = commands
-            .iter()
-            .map(|(n, _)| n)
-            .filter(|n| word.len() > 1 && n.starts_with(&word))
-            .collect();
-        match matches.as_slice() {
-            [only] => only.to_string(),
-            _ => {
-                return Route::Exit {
-                    stdout: short_help(&commands),
-                    stderr: format!("Error: Subcommand {word} not found!\n"),
-                    code: 1,
-                };
-            }
-        }
+        return Route::Exit {
+            stdout: short_help(&commands),
+            stderr: format!("Error: Subcommand {word} not found!\n"),
+            code: 1,
+        };
     };
     // As xm: `-h` or `--help` anywhere on a command's line prints that command's help, and
     // that is a usage exit (1).
@@ -252,7 +381,7 @@ const SYNOPSES: &[(&str, &str)] = &[
     ("info", ""),
     ("top", ""),
     ("sched-credit", "[-d <Domain> [-w[=WEIGHT]|-c[=CAP]]]"),
-    ("sched-credit2", "[-d <Domain> [-w[=WEIGHT]]]"),
+    ("sched-credit2", "[-d <Domain> [-w[=WEIGHT]|-c[=CAP]]]"),
     (
         "block-attach",
         "<Domain> <BackDev> <FrontDev> <Mode> [BackDomain]",
@@ -634,12 +763,39 @@ mod tests {
             Route::Run(argv(&["xm", "list", "-l"]))
         );
         assert_eq!(run(&["xm", "list"]), Route::Run(argv(&["xm", "list"])));
+        // Unique in xm 4.1's table too.
+        for (w, full) in [
+            ("cr", "create"),
+            ("mem-s", "mem-set"),
+            ("un", ""),
+            ("pci-l", ""),
+        ] {
+            let r = run(&["xm", w, "x"]);
+            if full.is_empty() {
+                assert!(matches!(r, Route::Exit { code: 1, .. }), "{w}: {r:?}");
+            } else {
+                assert_eq!(r, Route::Run(argv(&["xm", full, "x"])), "{w}");
+            }
+        }
         assert_eq!(
             run(&["xm", "monitor", "3"]),
             Route::Run(argv(&["xm", "monitor", "3"]))
         );
-        // Ambiguous (mem-set, mem-max) and one-letter prefixes name nothing.
-        for w in ["mem", "c", "frobnicate"] {
+        // Ambiguous (mem-set, mem-max) and one-letter prefixes name nothing. So do prefixes
+        // that are ambiguous only in xm 4.1's whole table: `sh` (shell, shutdown), `vn`
+        // (vncviewer, vnet-*), `cpu` (cpupool-*), and a unique prefix of a command this xm
+        // lacks (`she`: shell).
+        for w in [
+            "mem",
+            "c",
+            "frobnicate",
+            "sh",
+            "vn",
+            "she",
+            "tm",
+            "sched-c",
+            "lo",
+        ] {
             let Route::Exit {
                 stderr,
                 code,
