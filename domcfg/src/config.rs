@@ -17,6 +17,7 @@ use crate::error::{ConfigError, Location};
 use crate::options::{Options, py_int};
 use crate::sxp::{Sxp, ToSxp, py_float_str, py_repr};
 use crate::value::Value;
+use crate::xlkeys::{self, XlKey};
 
 /// What to do when the guest powers off, reboots or crashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -604,6 +605,13 @@ impl Builder<'_> {
         let bootloader_args = match &bootloader {
             None => None,
             Some(_) if self.truthy("bootargs") => Some(self.text("bootargs")?),
+            // xl's name: a list of words (or, deprecated, one string).
+            Some(_) if self.truthy("bootloader_args") => {
+                Some(match self.value("bootloader_args") {
+                    Value::List(_) => self.str_list("bootloader_args")?.join(" "),
+                    _ => self.text("bootloader_args")?,
+                })
+            }
             Some(_) if self.truthy("console_autoconnect") => Some(String::new()),
             Some(_) => Some("-q".to_string()),
         };
@@ -612,6 +620,7 @@ impl Builder<'_> {
         let vusbs = self.map_specs("vusb", VusbSpec::parse)?;
         let vfbs = self.vfbs()?;
 
+        self.xl_settings()?;
         let config = DomainConfig {
             name,
             memory,
@@ -621,7 +630,11 @@ impl Builder<'_> {
             maxvcpus,
             cpu: self.int("cpu")?,
             cpus,
-            cpu_cap: self.int("cpu_cap")?,
+            // xl calls it `cap`; xm's name wins where both are set.
+            cpu_cap: match self.int("cpu_cap")? {
+                None => self.int("cap")?,
+                cap => cap,
+            },
             cpu_weight: self.int("cpu_weight")?,
             uuid: self.string("uuid")?,
             on_poweroff: self.action("on_poweroff")?,
@@ -675,6 +688,23 @@ impl Builder<'_> {
             config,
             warnings: self.warnings,
         })
+    }
+
+    /// xl's keys that xm-rs takes but does not apply get a warning each; the first that it
+    /// refuses is the error ([`crate::xlkeys`]).
+    fn xl_settings(&mut self) -> Result<(), ConfigError> {
+        let opts = self.opts;
+        let set = opts
+            .names()
+            .into_iter()
+            .filter_map(|name| Some((name, opts.get(name)?)));
+        for finding in xlkeys::check(set) {
+            match finding.kind {
+                XlKey::Refused(_) => return Err(self.err(&finding.key, None, finding.message())),
+                _ => self.warnings.push(finding.message()),
+            }
+        }
+        Ok(())
     }
 
     /// [`check_name`], the error saying where the name came from: the `name = ...` line of

@@ -14,6 +14,7 @@ pub mod load;
 pub mod options;
 pub mod sxp;
 pub mod value;
+pub mod xlkeys;
 
 pub use config::DomainConfig;
 pub use error::{ConfigError, Location};

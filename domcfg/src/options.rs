@@ -164,6 +164,14 @@ impl Options {
         self.values.get(name)
     }
 
+    /// Every name with a value: the table's options and whatever else the script or the
+    /// command line set, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.values.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
     /// Whether the command line set this option (it then wins over the script).
     pub fn is_specified(&self, name: &str) -> bool {
         self.specified.contains(name)

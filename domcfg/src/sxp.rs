@@ -134,6 +134,11 @@ fn py_repr_items(items: &[Value]) -> String {
         .join(", ")
 }
 
+/// Python 2 `repr(x)` of a value, as an error message shows what a config set.
+pub fn py_repr_of(v: &Value) -> String {
+    py_repr_value(v)
+}
+
 /// Python 2 `repr(x)` of a value (inside containers).
 fn py_repr_value(v: &Value) -> String {
     match v {

@@ -270,8 +270,31 @@ fn names_in_section(page: &str, section: &str) -> BTreeSet<String> {
 }
 
 /// Variables domcfg reads that are not in xm 4.1's table: `maxvcpus` (xm honoured it
-/// without declaring it) and xl's `type` and `cmdline`.
-const READ_BEYOND_THE_TABLE: [&str; 3] = ["maxvcpus", "type", "cmdline"];
+/// without declaring it) and xl's `type`, `cmdline`, `cap` and `bootloader_args`.
+const READ_BEYOND_THE_TABLE: [&str; 5] = ["maxvcpus", "type", "cmdline", "cap", "bootloader_args"];
+
+#[test]
+fn every_xl_only_key_is_in_xmdomain_cfg_5() {
+    let page = read("man/xmdomain.cfg.5");
+    let documented = names_in_section(&page, "XL KEYS");
+    let keys: BTreeSet<String> = include_str!("../../domcfg/data/xl-cfg-keys.tsv")
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .filter(|k| options::lookup(k).is_none())
+        .map(str::to_string)
+        .collect();
+    assert!(keys.len() > 90, "{} keys", keys.len());
+    let missing: Vec<&String> = keys.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "XL KEYS in man/xmdomain.cfg.5 lacks {missing:?}"
+    );
+    let unknown: Vec<&String> = documented.difference(&keys).collect();
+    assert!(
+        unknown.is_empty(),
+        "XL KEYS names keys xl does not have: {unknown:?}"
+    );
+}
 
 #[test]
 fn every_config_variable_is_in_xmdomain_cfg_5() {
