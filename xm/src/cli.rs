@@ -140,10 +140,7 @@ pub enum Command {
     #[command(name = "migrate-receive", hide = true)]
     MigrateReceive,
     /// Adds a domain to Xend domain management
-    #[command(
-        about = "Adds a domain to Xend domain management",
-        override_usage = "xm new <ConfigFile> [options] [vars]"
-    )]
+    #[command(about = "Adds a domain to Xend domain management")]
     New(cmd::create::CreateArgs),
     /// Start a Xend managed domain
     #[command(verbatim_doc_comment)]

@@ -4,7 +4,6 @@ use xm::xen::console::{Console, ESCAPE};
 use xm::xen::{ControlError, Host};
 
 #[derive(Debug, clap::Args)]
-#[command(override_usage = "xm console [-q|--quiet] <Domain>")]
 pub struct ConsoleArgs {
     /// Do not print an error when the domain does not exist; just exit 1.
     #[arg(short = 'q', long)]

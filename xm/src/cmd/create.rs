@@ -22,7 +22,6 @@ const DEFAULT_CONFIG: &str = "xmdefconfig";
 
 #[derive(Debug, clap::Args)]
 #[command(
-    override_usage = "xm create <ConfigFile> [options] [vars]",
     about = "Create a domain based on <ConfigFile>.",
     after_help = "Configuration variables can be set using VAR=VAL on the command line, \
                   in any order with the options. For example vmid=3 sets vmid to 3."

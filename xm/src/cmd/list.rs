@@ -9,7 +9,6 @@ use xm::xen::managed::{self, Managed, Rest};
 use xm::xen::{ControlError, Host, record};
 
 #[derive(Debug, clap::Args)]
-#[command(override_usage = "xm list [options] [Domain, ...]")]
 pub struct ListArgs {
     /// The output for xm list presented as SXP, one `(domain ...)` per domain.
     #[arg(short = 'l', long)]

@@ -8,7 +8,6 @@ use xm::xen::domain::DomainSummary;
 use xm::xen::lifecycle::{self, Request};
 
 #[derive(Debug, clap::Args)]
-#[command(override_usage = "xm shutdown <Domain> [-waRH]")]
 pub struct ShutdownArgs {
     /// Shutdown all domains (except Domain-0).
     #[arg(short = 'a', long)]
@@ -27,7 +26,6 @@ pub struct ShutdownArgs {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(override_usage = "xm reboot <Domain> [-wa]")]
 pub struct RebootArgs {
     /// Reboot all domains (except Domain-0).
     #[arg(short = 'a', long)]
