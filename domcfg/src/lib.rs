@@ -3,7 +3,10 @@
 //! bounded, side-effect-free evaluator, xm 4.1's option semantics (`VAR=VAL`, search path), the
 //! typed [`DomainConfig`] with parsed device specs, and the SXP that `xm create -n` prints.
 //!
-//! It does not talk to Xen, xenstore or the file system beyond reading the config file.
+//! It does not talk to Xen, xenstore or the file system beyond reading the config file, and
+//! has no `unsafe` code (the compiler holds it to that).
+
+#![forbid(unsafe_code)]
 
 pub mod config;
 pub mod device;

@@ -2,6 +2,9 @@
 //! the real-Xen lab tests can drive it directly, and its command table ([`cli`], with the
 //! commands in [`cmd`]) so that tests can walk it.
 
+// `unsafe` lives in one module, the libxenctrl wrapper `xen::xc`, which alone is allowed it.
+#![deny(unsafe_code)]
+
 // The command modules name the control layer `xm::xen`, as they did in the binary.
 extern crate self as xm;
 

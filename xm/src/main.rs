@@ -1,5 +1,7 @@
 //! `xm`: the command-line front end. Parses argv and hands off to one module per command family.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};

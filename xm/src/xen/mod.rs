@@ -30,6 +30,7 @@ pub mod sched;
 pub mod storelock;
 pub mod vcpu;
 pub mod watch;
+#[allow(unsafe_code)]
 pub mod xc;
 
 pub use error::ControlError;
