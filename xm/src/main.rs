@@ -15,7 +15,7 @@ fn version_text() -> &'static str {
     let mut text = format!(
         "{} (built for Xen {})",
         env!("CARGO_PKG_VERSION"),
-        xenctrl_sys::XEN_RELEASE
+        xm::xen::xc::XEN_RELEASE
     );
     let asked = std::env::args()
         .skip(1)

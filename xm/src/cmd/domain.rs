@@ -118,7 +118,7 @@ pub fn reset(word: &str) -> Result<(), ControlError> {
         ));
     }
     host.xc
-        .domain_shutdown(d.domid, xenctrl_sys::SHUTDOWN_reboot)?;
+        .domain_shutdown(d.domid, xm::xen::xc::Shutdown::Reboot)?;
     Ok(())
 }
 

@@ -17,7 +17,7 @@ pub fn run() -> Result<(), ControlError> {
         },
         phys: host.xc.physinfo()?,
         xen: host.xc.xen_version()?,
-        sched_id: host.xc.sched_id()?,
+        scheduler: host.xc.sched_id()?,
         free_cpus: host.xc.free_cpus()?,
     };
     print!("{}", info::render(&info::host_info(&facts)));

@@ -87,7 +87,7 @@ impl Drop for Booted {
 /// Places this host may keep its pygrub, for the Xen release xm was built for (one list with
 /// `xm create -n`'s lookup of a bare `pygrub`).
 pub fn pygrub_paths() -> Vec<String> {
-    domcfg::config::pygrub_paths(xenctrl_sys::XEN_RELEASE)
+    domcfg::config::pygrub_paths(super::xc::XEN_RELEASE)
 }
 
 impl Bootloader {

@@ -435,7 +435,7 @@ pub fn create_from(
 /// SIGTERM or SIGHUP ([`super::interrupt`]): either makes the create stop and undo here.
 fn hit(name: &str) -> Result<(), ControlError> {
     super::failpoint::hit(name)?;
-    super::interrupt::check(name)
+    Ok(super::interrupt::check(name)?)
 }
 
 /// Step timings on stderr when `XM_TRACE_CREATE` is set (for finding where a create, a save

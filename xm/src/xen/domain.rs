@@ -165,6 +165,7 @@ pub fn uuid_string(u: &[u8; 16]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::xc::Shutdown;
     use super::*;
 
     fn info(domid: DomId) -> DomainInfo {
@@ -177,7 +178,7 @@ mod tests {
             shutdown: false,
             dying: false,
             hvm: false,
-            shutdown_reason: 0,
+            shutdown_reason: Shutdown::Poweroff,
             tot_pages: 262144,
             max_pages: 262400,
             cpu_time: 5_068_600_000_000,
@@ -218,9 +219,9 @@ mod tests {
         assert_eq!(state_string(&i), "--p---");
         i.paused = false;
         i.shutdown = true;
-        i.shutdown_reason = 3; // SHUTDOWN_crash
+        i.shutdown_reason = Shutdown::Crash;
         assert_eq!(state_string(&i), "---sc-");
-        i.shutdown_reason = 0;
+        i.shutdown_reason = Shutdown::Poweroff;
         i.dying = true;
         assert_eq!(state_string(&i), "---s-d");
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::ControlError;
 use super::host::Host;
-use super::xc::DomId;
+use super::xc::{DomId, Shutdown};
 
 /// Where xend put cores when no file was named.
 pub const DUMP_DIR: &str = "/var/xen/dump";
@@ -56,8 +56,8 @@ pub fn dump(
     }
     let dumped = host.xc.dump_core(domid, path);
     let followed = match (&dumped, after) {
-        (Ok(()), After::Crash) => host.xc.domain_shutdown(domid, xenctrl_sys::SHUTDOWN_crash),
-        (Ok(()), After::Reset) => host.xc.domain_shutdown(domid, xenctrl_sys::SHUTDOWN_reboot),
+        (Ok(()), After::Crash) => host.xc.domain_shutdown(domid, Shutdown::Crash),
+        (Ok(()), After::Reset) => host.xc.domain_shutdown(domid, Shutdown::Reboot),
         _ => Ok(()),
     };
     if pause {

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::failpoint::Injected;
+use super::interrupt::Interrupted;
 use super::xc::XcError;
 
 #[derive(Debug)]
@@ -39,9 +40,9 @@ pub enum ControlError {
     Pci(String),
     /// A step failed on purpose (a failpoints build under test).
     Injected(Injected),
-    /// SIGINT, SIGTERM or SIGHUP arrived; the command stopped before `step` (and undid what
+    /// SIGINT, SIGTERM or SIGHUP arrived; the command stopped before a step (and undid what
     /// it had done, as for a failure there).
-    Interrupted { signal: &'static str, step: String },
+    Interrupted(Interrupted),
     /// The hypervisor is of another Xen release than xm was built for.
     WrongHypervisor {
         built_for: &'static str,
@@ -68,9 +69,7 @@ impl fmt::Display for ControlError {
             ControlError::File { path, message } => write!(f, "{path}: {message}"),
             ControlError::Bootloader(m) | ControlError::Pci(m) => f.write_str(m),
             ControlError::Injected(e) => write!(f, "{e}"),
-            ControlError::Interrupted { signal, step } => {
-                write!(f, "interrupted by {signal} (stopped before {step})")
-            }
+            ControlError::Interrupted(e) => write!(f, "{e}"),
             ControlError::WrongHypervisor { built_for, running } => write!(
                 f,
                 "this xm was built for Xen {built_for}, but the hypervisor is Xen {running}: \
@@ -91,6 +90,12 @@ impl From<XcError> for ControlError {
 impl From<xenstore::Error> for ControlError {
     fn from(e: xenstore::Error) -> Self {
         ControlError::Xs(e)
+    }
+}
+
+impl From<Interrupted> for ControlError {
+    fn from(e: Interrupted) -> Self {
+        ControlError::Interrupted(e)
     }
 }
 

@@ -46,10 +46,12 @@ pub fn hit(_step: &str) -> Result<(), Injected> {
     Ok(())
 }
 
-/// Reads `$FAILPOINTS`; keep what it returns alive for the life of the process (call once,
-/// first thing in `main`).
+/// Reads `$FAILPOINTS` and puts a failpoint before every libxenctrl call (the [`super::xc`]
+/// wrapper's call hook, named by the call); keep what it returns alive for the life of the
+/// process (call once, first thing in `main`).
 #[cfg(feature = "failpoints")]
 pub fn setup() -> fail::FailScenario<'static> {
+    super::xc::set_call_hook(|call| hit(call).map_err(|e| e.to_string()));
     fail::FailScenario::setup()
 }
 

@@ -11,7 +11,7 @@ use super::device;
 use super::domain::{self, DomainSummary};
 use super::error::ControlError;
 use super::pci;
-use super::xc::{DomId, DomainInfo, Xc};
+use super::xc::{DomId, DomainInfo, XEN_RELEASE, Xc};
 
 pub struct Host {
     pub xc: Xc,
@@ -46,9 +46,9 @@ fn check_release(xc: &Xc) -> Result<(), ControlError> {
         Ok(()) => xc.xen_release()?,
     };
     let running = format!("{major}.{minor}");
-    if running != xenctrl_sys::XEN_RELEASE {
+    if running != XEN_RELEASE {
         return Err(ControlError::WrongHypervisor {
-            built_for: xenctrl_sys::XEN_RELEASE,
+            built_for: XEN_RELEASE,
             running,
         });
     }

@@ -1,9 +1,7 @@
 //! `xm info`: the host as xend described it (`XendNode.info()`), in xend's key order and
 //! `"%-23s: %s"` layout, which admins' scripts grep.
 
-use xenctrl_sys as sys;
-
-use super::xc::{PhysInfo, XenVersion};
+use super::xc::{PhysInfo, Scheduler, XenVersion};
 
 /// The host's `uname` fields (`system host release version machine`).
 #[derive(Debug, Clone, Default)]
@@ -16,35 +14,18 @@ pub struct Uname {
 }
 
 /// Everything `xm info` reports, gathered by the caller.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HostFacts {
     pub uname: Uname,
     pub phys: PhysInfo,
     pub xen: XenVersion,
-    pub sched_id: u32,
+    pub scheduler: Scheduler,
     pub free_cpus: u32,
 }
 
-/// The scheduler's name for an `XEN_SCHEDULER_*` id. xm 4.1 knew sedf, credit and credit2;
-/// the schedulers added since are named as `xl info` names them.
-pub fn scheduler_name(id: u32) -> &'static str {
-    match id {
-        // XEN_SCHEDULER_SEDF, since removed from Xen (and from its headers).
-        4 => "sedf",
-        sys::XEN_SCHEDULER_CREDIT => "credit",
-        sys::XEN_SCHEDULER_CREDIT2 => "credit2",
-        sys::XEN_SCHEDULER_ARINC653 => "arinc653",
-        sys::XEN_SCHEDULER_RTDS => "rtds",
-        sys::XEN_SCHEDULER_NULL => "null",
-        _ => "unknown",
-    }
-}
-
-/// xm's `virt_caps`: `hvm` and `hvm_directio`, space-separated, from Xen's
-/// `XEN_SYSCTL_PHYSCAP_hvm` and `_directio` bits.
-pub fn virt_caps(capabilities: u32) -> String {
-    let hvm = capabilities & sys::XEN_SYSCTL_PHYSCAP_hvm != 0;
-    let directio = capabilities & sys::XEN_SYSCTL_PHYSCAP_directio != 0;
+/// xm's `virt_caps`: `hvm` and `hvm_directio`, space-separated, from what the hypervisor can
+/// do (HVM guests; passing devices through to them).
+pub fn virt_caps(hvm: bool, directio: bool) -> String {
     let mut caps = Vec::new();
     if hvm {
         caps.push("hvm");
@@ -77,7 +58,7 @@ pub fn host_info(f: &HostFacts) -> Vec<(&'static str, String)> {
         ("threads_per_core", f.phys.threads_per_core.to_string()),
         ("cpu_mhz", (f.phys.cpu_khz / 1000).to_string()),
         ("hw_caps", hw_caps),
-        ("virt_caps", virt_caps(f.phys.capabilities)),
+        ("virt_caps", virt_caps(f.phys.hvm, f.phys.directio)),
         ("total_memory", mib(f.phys.total_pages)),
         ("free_memory", mib(f.phys.free_pages)),
         ("free_cpus", f.free_cpus.to_string()),
@@ -85,7 +66,7 @@ pub fn host_info(f: &HostFacts) -> Vec<(&'static str, String)> {
         ("xen_minor", f.xen.minor.to_string()),
         ("xen_extra", f.xen.extra.clone()),
         ("xen_caps", f.xen.capabilities.clone()),
-        ("xen_scheduler", scheduler_name(f.sched_id).to_string()),
+        ("xen_scheduler", f.scheduler.name().to_string()),
         ("xen_pagesize", f.xen.pagesize.to_string()),
         (
             "platform_params",
@@ -129,7 +110,7 @@ mod tests {
                 cores_per_socket: 1,
                 threads_per_core: 1,
                 cpu_khz: 2_394_454,
-                capabilities: 0b101,
+                hvm: true,
                 hw_cap: [0x178b_fbff, 0x80d8_2203, 0, 0, 0, 0, 0, 0x10],
                 total_pages: 262_144 * 5,
                 free_pages: 262_144 * 3 + 100,
@@ -151,7 +132,7 @@ mod tests {
                 compile_domain: "lists.alioth.debian.org".into(),
                 compile_date: "Mon Jan 1 00:00:00 UTC 2024".into(),
             },
-            sched_id: 5,
+            scheduler: Scheduler::Credit,
             free_cpus: 0,
         };
         let text = render(&host_info(&f));
@@ -180,18 +161,9 @@ mod tests {
 
     #[test]
     fn virt_caps_use_xm_names_and_need_hvm() {
-        assert_eq!(virt_caps(0), "");
-        assert_eq!(virt_caps(1 << 1), "", "pv alone is not an xm virt cap");
-        assert_eq!(virt_caps(1 << 2), "", "directio without hvm");
-        assert_eq!(virt_caps(1), "hvm");
-        assert_eq!(virt_caps(0b111), "hvm hvm_directio");
-    }
-
-    #[test]
-    fn schedulers_by_id() {
-        assert_eq!(scheduler_name(5), "credit");
-        assert_eq!(scheduler_name(6), "credit2");
-        assert_eq!(scheduler_name(8), "rtds");
-        assert_eq!(scheduler_name(42), "unknown");
+        assert_eq!(virt_caps(false, false), "");
+        assert_eq!(virt_caps(false, true), "", "directio without hvm");
+        assert_eq!(virt_caps(true, false), "hvm");
+        assert_eq!(virt_caps(true, true), "hvm hvm_directio");
     }
 }

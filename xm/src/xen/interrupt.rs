@@ -14,8 +14,6 @@ use std::sync::{Arc, OnceLock};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
-use super::error::ControlError;
-
 const SIGNALS: [(i32, &str); 3] = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")];
 
 struct Flags {
@@ -76,11 +74,31 @@ pub fn pending() -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
+/// SIGINT, SIGTERM or SIGHUP arrived; the command stopped before `step` (and undoes what it
+/// had done, as for a failure there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    pub signal: &'static str,
+    pub step: String,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "interrupted by {} (stopped before {})",
+            self.signal, self.step
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
 /// Before step `step`: an error if a signal arrived, so the command stops and undoes.
-pub fn check(step: &str) -> Result<(), ControlError> {
+pub fn check(step: &str) -> Result<(), Interrupted> {
     match pending() {
         None => Ok(()),
-        Some(signal) => Err(ControlError::Interrupted {
+        Some(signal) => Err(Interrupted {
             signal,
             step: step.to_string(),
         }),

@@ -10,7 +10,7 @@ use super::create::{self, DomainPlan};
 use super::domain::DomainSummary;
 use super::error::ControlError;
 use super::host::Host;
-use super::xc::{DomId, DomainInfo};
+use super::xc::{DomId, DomainInfo, Shutdown, Trigger};
 
 /// What `xm shutdown` asks for; the word written to `control/shutdown`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,12 +102,11 @@ pub fn sysrq(host: &Host, domid: DomId, key: &str) -> Result<(), ControlError> {
 /// HVM guest's emulated platform); `s3resume` is an HVM guest's ACPI state, which this xm does
 /// not build.
 pub fn trigger(host: &Host, domid: DomId, name: &str, vcpu: u32) -> Result<(), ControlError> {
-    use xenctrl_sys as sys;
     let code = match name {
-        "nmi" => sys::XEN_DOMCTL_SENDTRIGGER_NMI,
-        "reset" => sys::XEN_DOMCTL_SENDTRIGGER_RESET,
-        "init" => sys::XEN_DOMCTL_SENDTRIGGER_INIT,
-        "power" => sys::XEN_DOMCTL_SENDTRIGGER_POWER,
+        "nmi" => Trigger::Nmi,
+        "reset" => Trigger::Reset,
+        "init" => Trigger::Init,
+        "power" => Trigger::Power,
         "s3resume" => {
             return Err(ControlError::Unsupported(
                 "trigger s3resume is for HVM guests (their ACPI sleep state), which this xm \
@@ -232,11 +231,11 @@ pub fn wait_rebooted(
 /// What a stopped domain's config says to do, from the `SHUTDOWN_*` reason.
 fn action_for<'p>(plan: &'p DomainPlan, info: &DomainInfo) -> Option<&'p str> {
     match info.shutdown_reason {
-        xenctrl_sys::SHUTDOWN_poweroff => Some(&plan.on_poweroff),
-        xenctrl_sys::SHUTDOWN_reboot => Some(&plan.on_reboot),
-        xenctrl_sys::SHUTDOWN_crash => Some(&plan.on_crash),
+        Shutdown::Poweroff => Some(&plan.on_poweroff),
+        Shutdown::Reboot => Some(&plan.on_reboot),
+        Shutdown::Crash => Some(&plan.on_crash),
         // A watchdog firing is a reboot that the guest did not ask for.
-        xenctrl_sys::SHUTDOWN_watchdog => Some(&plan.on_reboot),
+        Shutdown::Watchdog => Some(&plan.on_reboot),
         // Soft reset is not done here; a suspended domain is being saved (see `monitor`).
         _ => None,
     }

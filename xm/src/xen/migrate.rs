@@ -167,6 +167,7 @@ fn converse(
         .xc
         .domain_save(domid, to.as_fd(), target.live, &mut || {
             asked = interrupt::check("suspend")
+                .map_err(ControlError::from)
                 .and_then(|()| suspend_guest(host, domid))
                 .and_then(|()| super::failpoint::hit("migrate:suspended").map_err(Into::into));
             asked.is_ok()
@@ -178,7 +179,7 @@ fn converse(
     // Interrupted while the guest was sent (its ssh stopped, so the stream may have broken):
     // that, not the broken pipe, is the reason.
     if let Err(e) = interrupt::check("handing over") {
-        return Err(back_out(e));
+        return Err(back_out(e.into()));
     }
     if let Err(e) = saved {
         // The receiver may have stopped reading because it failed: its words say why.
@@ -196,7 +197,7 @@ fn converse(
     // destroys what it built when the stream ends without `go`.)
     talking.store(false, Ordering::SeqCst);
     if let Err(e) = interrupt::check("handing over") {
-        return Err(back_out(e));
+        return Err(back_out(e.into()));
     }
     interrupt::disarm();
     let away = format!("{name}{MIGRATED_AWAY}");

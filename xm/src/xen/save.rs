@@ -46,7 +46,7 @@ pub fn save(host: &Host, domid: DomId, path: &Path, checkpoint: bool) -> Result<
     let mut file = File::create(path).map_err(file_error)?;
     // Interrupted while libxenguest wrote the memory: the guest carries on, as after a failure.
     let result = write_save(host, domid, &mut file, &record, &plan, &trace)
-        .and_then(|()| interrupt::check("fsync"));
+        .and_then(|()| Ok(interrupt::check("fsync")?));
     if let Err(e) = result {
         drop(file);
         let _ = std::fs::remove_file(path);
@@ -149,6 +149,7 @@ fn write_save(
     let saved = host.xc.domain_save(domid, file.as_fd(), false, &mut || {
         trace.step("xc_domain_save: ready to suspend");
         asked = interrupt::check("suspend")
+            .map_err(ControlError::from)
             .and_then(|()| suspend_guest(host, domid))
             .and_then(|()| super::failpoint::hit("save:suspended").map_err(Into::into));
         trace.step("guest suspended");
@@ -178,7 +179,7 @@ pub fn suspend_guest(host: &Host, domid: DomId) -> Result<(), ControlError> {
         if info.shutdown {
             return Err(ControlError::Invalid(format!(
                 "domain {domid} shut down (reason {}) instead of suspending",
-                info.shutdown_reason
+                info.shutdown_reason.raw()
             )));
         }
         let left = deadline.saturating_duration_since(Instant::now());

@@ -4,10 +4,8 @@
 //! credit and credit2 (a relative weight, and a cap in percent of one cpu); the others have
 //! neither, so a config that sets them is started anyway, with one warning naming the scheduler.
 
-use xenctrl_sys as sys;
-
 use super::error::ControlError;
-use super::info::scheduler_name;
+pub use super::xc::Scheduler;
 use super::xc::{DomId, Xc};
 
 /// The weight range credit and credit2 accept (`xl sched-credit -w`).
@@ -19,49 +17,25 @@ pub fn max_cap(max_vcpus: u32) -> u64 {
     100 * u64::from(max_vcpus)
 }
 
-/// The scheduler a domain runs under, as far as weight and cap go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheduler {
-    Credit,
-    Credit2,
-    /// A scheduler without weight or cap (its `XEN_SCHEDULER_*` id).
-    Other(u32),
-}
-
+/// Schedulers, as far as weight and cap go.
 impl Scheduler {
-    pub fn from_id(id: u32) -> Scheduler {
-        match id {
-            sys::XEN_SCHEDULER_CREDIT => Scheduler::Credit,
-            sys::XEN_SCHEDULER_CREDIT2 => Scheduler::Credit2,
-            other => Scheduler::Other(other),
-        }
-    }
-
     /// The scheduler of the cpupool `domid` runs in.
     pub fn of_domain(xc: &Xc, domid: DomId) -> Result<Scheduler, ControlError> {
         let info = xc
             .domain_info(domid)?
             .ok_or_else(|| ControlError::NoSuchDomain(domid.to_string()))?;
-        Ok(Scheduler::from_id(xc.cpupool_sched_id(info.cpupool)?))
+        Ok(xc.cpupool_sched_id(info.cpupool)?)
     }
 
     /// The scheduler of the host's default pool (Pool-0: what `sched=` on Xen's command line
     /// chose), as `xm info` and the `sched-*` commands name it.
     pub fn of_host(xc: &Xc) -> Result<Scheduler, ControlError> {
-        Ok(Scheduler::from_id(xc.sched_id()?))
+        Ok(xc.sched_id()?)
     }
 
     /// Whether this scheduler has a weight and a cap.
     pub fn has_weight_cap(self) -> bool {
         matches!(self, Scheduler::Credit | Scheduler::Credit2)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Scheduler::Credit => "credit",
-            Scheduler::Credit2 => "credit2",
-            Scheduler::Other(id) => scheduler_name(id),
-        }
     }
 }
 
@@ -81,7 +55,7 @@ pub fn weight_cap_under(
     Ok(match sched {
         Scheduler::Credit => Some(xc.sched_credit_get(domid)?),
         Scheduler::Credit2 => Some(xc.sched_credit2_get(domid)?),
-        Scheduler::Other(_) => None,
+        _ => None,
     })
 }
 
@@ -125,10 +99,13 @@ mod tests {
 
     #[test]
     fn schedulers_by_id() {
-        assert_eq!(Scheduler::from_id(5), Scheduler::Credit);
-        assert_eq!(Scheduler::from_id(6), Scheduler::Credit2);
-        assert_eq!(Scheduler::from_id(8).name(), "rtds");
-        assert_eq!(Scheduler::from_id(9).name(), "null");
+        assert_eq!(Scheduler::from_raw(5), Scheduler::Credit);
+        assert_eq!(Scheduler::from_raw(6), Scheduler::Credit2);
+        assert_eq!(Scheduler::from_raw(8).name(), "rtds");
+        assert_eq!(Scheduler::from_raw(9).name(), "null");
+        assert_eq!(Scheduler::from_raw(4).name(), "sedf");
+        assert_eq!(Scheduler::from_raw(42).name(), "unknown");
+        assert!(Scheduler::Credit2.has_weight_cap() && !Scheduler::Rtds.has_weight_cap());
     }
 
     #[test]

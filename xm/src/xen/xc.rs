@@ -7,6 +7,7 @@ use std::fmt;
 use std::io;
 use std::path::Path;
 use std::ptr;
+use std::sync::OnceLock;
 
 use xenctrl_sys as sys;
 
@@ -14,6 +15,108 @@ use super::e820::{self, Region};
 
 /// A Xen domain id.
 pub type DomId = u32;
+
+/// The Xen release xm was built for (`MAJOR.MINOR`, from the `libxenctrl` it links).
+pub const XEN_RELEASE: &str = sys::XEN_RELEASE;
+
+/// Why a domain shut down, or what it is told to do (Xen's `SHUTDOWN_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    Poweroff,
+    Reboot,
+    /// Stopped for a save or a migration, to be resumed or restored.
+    Suspend,
+    Crash,
+    Watchdog,
+    SoftReset,
+    Other(u32),
+}
+
+impl Shutdown {
+    pub fn from_raw(code: u32) -> Shutdown {
+        match code {
+            sys::SHUTDOWN_poweroff => Shutdown::Poweroff,
+            sys::SHUTDOWN_reboot => Shutdown::Reboot,
+            sys::SHUTDOWN_suspend => Shutdown::Suspend,
+            sys::SHUTDOWN_crash => Shutdown::Crash,
+            sys::SHUTDOWN_watchdog => Shutdown::Watchdog,
+            sys::SHUTDOWN_soft_reset => Shutdown::SoftReset,
+            other => Shutdown::Other(other),
+        }
+    }
+
+    pub fn raw(self) -> u32 {
+        match self {
+            Shutdown::Poweroff => sys::SHUTDOWN_poweroff,
+            Shutdown::Reboot => sys::SHUTDOWN_reboot,
+            Shutdown::Suspend => sys::SHUTDOWN_suspend,
+            Shutdown::Crash => sys::SHUTDOWN_crash,
+            Shutdown::Watchdog => sys::SHUTDOWN_watchdog,
+            Shutdown::SoftReset => sys::SHUTDOWN_soft_reset,
+            Shutdown::Other(code) => code,
+        }
+    }
+}
+
+/// A scheduler, by Xen's `XEN_SCHEDULER_*` id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheduler {
+    /// Removed from Xen (4.9), and from its headers; xm 4.1 knew it.
+    Sedf,
+    Credit,
+    Credit2,
+    Arinc653,
+    Rtds,
+    Null,
+    Other(u32),
+}
+
+impl Scheduler {
+    pub fn from_raw(id: u32) -> Scheduler {
+        match id {
+            4 => Scheduler::Sedf,
+            sys::XEN_SCHEDULER_CREDIT => Scheduler::Credit,
+            sys::XEN_SCHEDULER_CREDIT2 => Scheduler::Credit2,
+            sys::XEN_SCHEDULER_ARINC653 => Scheduler::Arinc653,
+            sys::XEN_SCHEDULER_RTDS => Scheduler::Rtds,
+            sys::XEN_SCHEDULER_NULL => Scheduler::Null,
+            other => Scheduler::Other(other),
+        }
+    }
+
+    /// Its name as xm 4.1 and `xl info` give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheduler::Sedf => "sedf",
+            Scheduler::Credit => "credit",
+            Scheduler::Credit2 => "credit2",
+            Scheduler::Arinc653 => "arinc653",
+            Scheduler::Rtds => "rtds",
+            Scheduler::Null => "null",
+            Scheduler::Other(_) => "unknown",
+        }
+    }
+}
+
+/// What `XEN_DOMCTL_sendtrigger` can send a domain's vcpu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Nmi,
+    Reset,
+    Init,
+    Power,
+}
+
+impl Trigger {
+    fn raw(self) -> u32 {
+        match self {
+            Trigger::Nmi => sys::XEN_DOMCTL_SENDTRIGGER_NMI,
+            Trigger::Reset => sys::XEN_DOMCTL_SENDTRIGGER_RESET,
+            Trigger::Init => sys::XEN_DOMCTL_SENDTRIGGER_INIT,
+            Trigger::Power => sys::XEN_DOMCTL_SENDTRIGGER_POWER,
+        }
+    }
+}
 
 /// A failed libxenctrl/libxenguest call: which call, and the errno it left.
 #[derive(Debug)]
@@ -41,12 +144,28 @@ fn last_error(call: &'static str) -> XcError {
     }
 }
 
-/// Failpoint `call` (see [`super::failpoint`]), failing as the call itself would.
+/// A check every wrapped call passes first, by the C call's name: `Err(why)` fails the call
+/// as the call itself would. None is set but in the failpoints build, whose
+/// [`super::failpoint::setup`] sets one for the fault tests.
+static CALL_HOOK: OnceLock<CallHook> = OnceLock::new();
+
+/// A [`CALL_HOOK`]: the C call's name in, `Err(why)` to fail it.
+pub type CallHook = fn(&'static str) -> Result<(), String>;
+
+/// Sets the [`CALL_HOOK`] (once per process; a second call changes nothing).
+pub fn set_call_hook(hook: CallHook) {
+    let _ = CALL_HOOK.set(hook);
+}
+
+/// Passes `call` through the [`CALL_HOOK`], if one is set.
 fn inject(call: &'static str) -> Result<(), XcError> {
-    super::failpoint::hit(call).map_err(|e| XcError {
-        call,
-        source: io::Error::other(e.to_string()),
-    })
+    match CALL_HOOK.get() {
+        Some(hook) => hook(call).map_err(|why| XcError {
+            call,
+            source: io::Error::other(why),
+        }),
+        None => Ok(()),
+    }
 }
 
 fn check(call: &'static str, rc: i32) -> Result<(), XcError> {
@@ -95,8 +214,8 @@ pub struct DomainInfo {
     pub shutdown: bool,
     pub dying: bool,
     pub hvm: bool,
-    /// `SHUTDOWN_*` code, meaningful when `shutdown` is set.
-    pub shutdown_reason: u32,
+    /// Why it shut down, meaningful when `shutdown` is set.
+    pub shutdown_reason: Shutdown,
     pub tot_pages: u64,
     pub max_pages: u64,
     /// Nanoseconds of CPU time used.
@@ -109,12 +228,12 @@ pub struct DomainInfo {
 
 impl DomainInfo {
     pub fn crashed(&self) -> bool {
-        self.shutdown && self.shutdown_reason == sys::SHUTDOWN_crash
+        self.shutdown && self.shutdown_reason == Shutdown::Crash
     }
 
     /// Stopped by its own suspend (for a save or a migration), not shut down for good.
     pub fn suspended(&self) -> bool {
-        self.shutdown && self.shutdown_reason == sys::SHUTDOWN_suspend
+        self.shutdown && self.shutdown_reason == Shutdown::Suspend
     }
 
     fn from_raw(raw: &sys::xc_domaininfo_t) -> Self {
@@ -128,8 +247,9 @@ impl DomainInfo {
             shutdown: has(sys::XEN_DOMINF_shutdown),
             dying: has(sys::XEN_DOMINF_dying),
             hvm: has(sys::XEN_DOMINF_hvm_guest),
-            shutdown_reason: (raw.flags >> sys::XEN_DOMINF_shutdownshift)
-                & sys::XEN_DOMINF_shutdownmask,
+            shutdown_reason: Shutdown::from_raw(
+                (raw.flags >> sys::XEN_DOMINF_shutdownshift) & sys::XEN_DOMINF_shutdownmask,
+            ),
             tot_pages: raw.tot_pages,
             max_pages: raw.max_pages,
             cpu_time: raw.cpu_time,
@@ -148,8 +268,8 @@ pub struct PhysInfo {
     pub cores_per_socket: u32,
     pub threads_per_core: u32,
     pub cpu_khz: u32,
-    /// `XEN_SYSCTL_PHYSCAP_*` bits.
-    pub capabilities: u32,
+    /// The hypervisor can run HVM guests (`XEN_SYSCTL_PHYSCAP_hvm`).
+    pub hvm: bool,
     pub hw_cap: [u32; 8],
     pub total_pages: u64,
     pub free_pages: u64,
@@ -289,9 +409,9 @@ impl Xc {
     }
 
     /// Wraps `xc_domain_shutdown` (`SCHEDOP_remote_shutdown`) with a `SHUTDOWN_*` reason.
-    pub fn domain_shutdown(&self, domid: DomId, reason: u32) -> Result<(), XcError> {
+    pub fn domain_shutdown(&self, domid: DomId, reason: Shutdown) -> Result<(), XcError> {
         // SAFETY: self.xch is a live handle; the arguments are plain integers.
-        let rc = unsafe { sys::xc_domain_shutdown(self.xch, domid, reason as i32) };
+        let rc = unsafe { sys::xc_domain_shutdown(self.xch, domid, reason.raw() as i32) };
         check("xc_domain_shutdown", rc)
     }
 
@@ -433,7 +553,7 @@ impl Xc {
     }
 
     /// The `XEN_SCHEDULER_*` id of cpupool `poolid` (`xc_cpupool_getinfo`).
-    pub fn cpupool_sched_id(&self, poolid: u32) -> Result<u32, XcError> {
+    pub fn cpupool_sched_id(&self, poolid: u32) -> Result<Scheduler, XcError> {
         // SAFETY: xch is live; the result is NULL or one xc_cpupoolinfo_t libxenctrl allocated.
         let info = unsafe { sys::xc_cpupool_getinfo(self.xch, poolid) };
         if info.is_null() {
@@ -450,7 +570,7 @@ impl Xc {
                 source: io::Error::from_raw_os_error(rustix::io::Errno::NOENT.raw_os_error()),
             });
         }
-        Ok(sched_id)
+        Ok(Scheduler::from_raw(sched_id))
     }
 
     /// Wraps `xc_vcpu_setaffinity` (hard affinity) for one vcpu; `cpus` are physical cpu numbers.
@@ -536,9 +656,9 @@ impl Xc {
     }
 
     /// Wraps `xc_domain_send_trigger` (`XEN_DOMCTL_SENDTRIGGER_*`) for one vcpu.
-    pub fn send_trigger(&self, domid: DomId, trigger: u32, vcpu: u32) -> Result<(), XcError> {
+    pub fn send_trigger(&self, domid: DomId, trigger: Trigger, vcpu: u32) -> Result<(), XcError> {
         // SAFETY: self.xch is a live handle; the arguments are plain integers.
-        let rc = unsafe { sys::xc_domain_send_trigger(self.xch, domid, trigger, vcpu) };
+        let rc = unsafe { sys::xc_domain_send_trigger(self.xch, domid, trigger.raw(), vcpu) };
         check("xc_domain_send_trigger", rc)
     }
 
@@ -681,7 +801,7 @@ impl Xc {
             cores_per_socket: raw.cores_per_socket,
             threads_per_core: raw.threads_per_core,
             cpu_khz: raw.cpu_khz,
-            capabilities: raw.capabilities,
+            hvm: raw.capabilities & sys::XEN_SYSCTL_PHYSCAP_hvm != 0,
             hw_cap: raw.hw_cap,
             total_pages: raw.total_pages,
             free_pages: raw.free_pages,
@@ -751,13 +871,13 @@ impl Xc {
     }
 
     /// Wraps `xc_sched_id`: the `XEN_SCHEDULER_*` id of the default scheduler.
-    pub fn sched_id(&self) -> Result<u32, XcError> {
+    pub fn sched_id(&self) -> Result<Scheduler, XcError> {
         let mut id = 0i32;
         // SAFETY: id is a live, writable local.
         check("xc_sched_id", unsafe {
             sys::xc_sched_id(self.xch, &mut id)
         })?;
-        Ok(id as u32)
+        Ok(Scheduler::from_raw(id as u32))
     }
 
     /// How many CPUs belong to no cpupool (`xc_cpupool_freeinfo`).
