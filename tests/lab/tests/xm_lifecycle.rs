@@ -100,15 +100,22 @@ fn on_poweroff_preserve_keeps_the_stopped_domain() {
     require_lab!();
     let name = unique_name("prs");
     let g = xm_start(&Guest::new(&name).cfg("on_poweroff = 'preserve'"), &name);
-    let o = xm(&["shutdown", &name]);
-    assert!(o.status.success(), "{:?}", out(&o));
-    let state = wait_until(Duration::from_secs(30), "shut-down state", || {
-        let (text, _) = out(&xm(&["list", &name]));
-        let state = text.lines().nth(1)?.split_whitespace().nth(4)?.to_string();
-        state.contains('s').then_some(state)
-    });
-    assert_eq!(state, "---s--");
-    std::thread::sleep(Duration::from_secs(2));
+    // -w returns once the domain has shut down: preserved, it will not go (as xl's -w; Ganeti
+    // writes preserve and waits with `timeout T xm shutdown -w`).
+    let o = xm(&["shutdown", "-w", &name]);
+    let (stdout, stderr) = out(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert_eq!(
+        stdout,
+        format!("Domain {name} terminated\nAll domains terminated\n")
+    );
+    let (text, _) = out(&xm(&["list", &name]));
+    let state = text
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().nth(4));
+    assert_eq!(state, Some("---s--"), "{text}");
+    std::thread::sleep(Duration::from_secs(1));
     assert!(
         domain_exists(&name),
         "preserve must leave the domain in place"

@@ -63,6 +63,11 @@ fn weight_and_cap_reach_the_domains_scheduler() {
             stderr(&out)
         );
         assert_eq!(weight_cap(&sched, &name), want, "{sched}: {extra}");
+        // The record says the same, from the domain's own scheduler (credit2 too).
+        let long = xm_ok(&["list", "-l", &name]);
+        for (key, v) in [("cpu_weight", want.0), ("cpu_cap", want.1)] {
+            assert!(long.contains(&format!("({key} {v})")), "{sched}: {long}");
+        }
     }
 }
 
@@ -103,14 +108,13 @@ fn xm_sched_commands_set_what_xl_reads_and_refuse_the_other_scheduler() {
     let out = xm(&[mine, "-d", &name, "-w", "700"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(weight_cap(&sched, &name).0, 700);
-    if sched == "credit" {
-        let out = xm(&[mine, "-d", &name, "-c", "120"]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        assert_eq!(weight_cap(&sched, &name), (700, 120));
-        let out = xm(&[mine, "-d", &name, "-c", "201"]);
-        assert_eq!(out.status.code(), Some(1));
-        assert!(stderr(&out).contains("0 (none) to 200"), "{}", stderr(&out));
-    }
+    // A cap, on either scheduler (xl's sched-credit2 -c; xm 4.1's credit2 had none).
+    let out = xm(&[mine, "-d", &name, "-c", "120"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(weight_cap(&sched, &name), (700, 120));
+    let out = xm(&[mine, "-d", &name, "-c", "201"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("0 (none) to 200"), "{}", stderr(&out));
     // The table: xm 4.1's header, a row for the domain with what xl reads.
     let table = String::from_utf8_lossy(&xm(&[mine]).stdout).into_owned();
     let header = if sched == "credit" {
@@ -128,6 +132,7 @@ fn xm_sched_commands_set_what_xl_reads_and_refuse_the_other_scheduler() {
 
     let json = String::from_utf8_lossy(&xm(&[mine, "--json", "-d", &name]).stdout).into_owned();
     assert!(json.contains("\"weight\": 700"), "{json}");
+    assert!(json.contains("\"cap\": 120"), "{json}");
     let out = xm(&[mine, "-d", &name, "-w", "0"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("weight 0 is out of range"));
