@@ -814,7 +814,7 @@ pub fn failpoints_available() -> bool {
 }
 
 /// Everything a create may leave: domains and their xenstore directories, loop devices, vif
-/// interfaces, monitor processes, a bootloader's output directories, PCI claims.
+/// interfaces, monitor processes, a bootloader's output directories, PCI claims, QEMUs.
 #[derive(Debug)]
 pub struct Leftovers {
     store: BTreeSet<String>,
@@ -823,6 +823,22 @@ pub struct Leftovers {
     monitors: Vec<(u32, u32)>,
     bootloader_dirs: BTreeSet<String>,
     pci_claims: BTreeSet<String>,
+    /// Device-model processes (`qemu-system-*`), by pid.
+    qemus: BTreeSet<u32>,
+}
+
+/// The pids of running `qemu-system-*` processes (device models).
+pub fn qemus() -> BTreeSet<u32> {
+    fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.starts_with("qemu-system"))
+        })
+        .collect()
 }
 
 impl Leftovers {
@@ -853,6 +869,7 @@ impl Leftovers {
             monitors: monitors(),
             bootloader_dirs,
             pci_claims,
+            qemus: qemus(),
         }
     }
 
@@ -869,6 +886,7 @@ impl Leftovers {
             && self.monitors.iter().all(|m| before.monitors.contains(m))
             && self.bootloader_dirs.is_subset(&before.bootloader_dirs)
             && self.pci_claims.is_subset(&before.pci_claims)
+            && self.qemus.is_subset(&before.qemus)
     }
 }
 

@@ -28,7 +28,7 @@ pub const DEVICE_TIMEOUT: Duration = Duration::from_secs(20);
 pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// [`SCRIPT_TIMEOUT`], or `$XM_HOTPLUG_TIMEOUT` seconds where that is a positive number.
-fn script_timeout() -> Duration {
+pub(crate) fn script_timeout() -> Duration {
     env_seconds("XM_HOTPLUG_TIMEOUT", SCRIPT_TIMEOUT)
 }
 

@@ -10,6 +10,7 @@ use super::bootloader;
 use super::device;
 use super::domain::{self, DomainSummary};
 use super::error::ControlError;
+use super::leftovers;
 use super::pci;
 use super::xc::{DomId, DomainInfo, XEN_RELEASE, Xc};
 
@@ -201,17 +202,58 @@ impl Host {
             .try_read(&format!("/local/domain/{domid}/vm"))
             .ok()
             .flatten();
-        let devices = device::existing(&self.xs, domid);
         self.xc.domain_destroy(domid)?;
+        // A hotplug script that a killed xm left running finishes first, so that what it did
+        // is in the store to undo; then the devices are read back.
+        leftovers::wait_for_scripts(domid);
+        let devices = device::existing(&self.xs, domid);
+        let images = self.vbd_images(domid);
         let _ = self.xs.rm(&format!("/local/domain/{domid}"));
         device::teardown(&self.xs, &devices, domid);
         self.remove_nodes(domid, vm.as_deref());
+        // Loop devices a block script attached but did not live to write down.
+        leftovers::release_loops(&images, || self.vbd_nodes());
         // Xen took any passed-through PCI function back with the domain; pciback lets go as
         // its backend directory goes: the functions are free for the next domain.
         pci::release(&self.xs, domid);
         // A create killed between its bootloader and its build left the kernel it extracted.
         bootloader::sweep_stale_dirs();
         Ok(())
+    }
+
+    /// The image files dom0's vbd backends for `domid` serve (`params` that are regular files).
+    fn vbd_images(&self, domid: DomId) -> Vec<std::path::PathBuf> {
+        let dir = format!("/local/domain/0/backend/vbd/{domid}");
+        let ids = self.xs.directory(&dir).unwrap_or_default();
+        let keys: Vec<String> = ids.iter().map(|id| format!("{dir}/{id}/params")).collect();
+        self.xs
+            .read_many(&keys)
+            .into_iter()
+            .filter_map(|v| v.ok())
+            .map(|v| std::path::PathBuf::from(String::from_utf8_lossy(&v).into_owned()))
+            .filter(|p| p.is_file())
+            .collect()
+    }
+
+    /// The loop devices that dom0's vbd backends record (`node`), for every domain.
+    fn vbd_nodes(&self) -> Vec<String> {
+        let base = "/local/domain/0/backend/vbd";
+        let mut keys = Vec::new();
+        for domid in self.xs.directory(base).unwrap_or_default() {
+            for id in self
+                .xs
+                .directory(&format!("{base}/{domid}"))
+                .unwrap_or_default()
+            {
+                keys.push(format!("{base}/{domid}/{id}/node"));
+            }
+        }
+        self.xs
+            .read_many(&keys)
+            .into_iter()
+            .filter_map(|v| v.ok())
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+            .collect()
     }
 
     /// `xm rename`: the domain's new name, checked and written in one transaction (as a

@@ -17,6 +17,7 @@ pub mod hotplug;
 pub mod info;
 pub mod interrupt;
 pub mod layout;
+pub mod leftovers;
 pub mod lifecycle;
 pub mod managed;
 pub mod memory;
