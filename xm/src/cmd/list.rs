@@ -3,8 +3,8 @@
 //! scripts.
 
 use domcfg::sxp;
-use xm::xen::create::DomainPlan;
 use xm::xen::domain::{self, DomainSummary};
+use xm::xen::domain_plan::DomainPlan;
 use xm::xen::managed::{self, Managed, Rest};
 use xm::xen::{ControlError, Host, record};
 

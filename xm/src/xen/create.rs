@@ -8,17 +8,19 @@
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::bootloader::Bootloader;
 use super::device::{self, Device};
 use super::domain::uuid_string;
+use super::domain_plan::{DomainPlan, plan_path};
 use super::e820;
 use super::error::ControlError;
 use super::host::Host;
 use super::layout::{self, BuildPost, DomainPaths};
 use super::memory::MAXMEM_SLACK_KIB;
-use super::pci::{self, PciFunction};
+use super::pci;
+use super::random::random_uuid;
 use super::sched;
 use super::storelock::StoreLock;
+use super::trace::StepTimer;
 use super::xc::{CreateDomain, DomId, PvImage, RestorePorts};
 use xenstore::Change;
 
@@ -27,42 +29,6 @@ use xenstore::Change;
 /// xm's own creates take turns, see [`StoreLock`], but xl's do not): enough for dozens of
 /// creates at once, and still bounded.
 const NAME_CLAIM_ATTEMPTS: u32 = 256;
-
-/// What to build: the control layer's view of a config (see `DomainPlan::from_config`).
-/// Stored as JSON at `/libxl/<domid>/xm-plan` (dom0-only) for the domain's monitor, which
-/// rebuilds the domain from it on reboot.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct DomainPlan {
-    pub name: String,
-    /// `None`: a random (version 4) UUID.
-    pub uuid: Option<[u8; 16]>,
-    pub memory_mib: u64,
-    pub maxmem_mib: u64,
-    /// vcpus online at boot.
-    pub vcpus: u32,
-    pub max_vcpus: u32,
-    /// The dom0 kernel and ramdisk; `None` with a bootloader, which picks them from the
-    /// guest's disk at every (re)boot.
-    pub kernel: Option<PathBuf>,
-    pub ramdisk: Option<PathBuf>,
-    #[serde(default)]
-    pub bootloader: Option<Bootloader>,
-    /// PCI functions passed through (PV, through pciback and the IOMMU).
-    #[serde(default)]
-    pub pci: Vec<PciFunction>,
-    /// The config's kernel command line (`root=`, `ip=`, `extra`); with a bootloader, what it
-    /// appends to its menu entry's.
-    pub cmdline: String,
-    /// Hard affinity for every vcpu; `None` (or xm's `cpus = ""`) means no pinning.
-    pub cpus: Option<Vec<u32>>,
-    pub cpu_weight: Option<u16>,
-    pub cpu_cap: Option<u16>,
-    pub on_poweroff: String,
-    pub on_reboot: String,
-    pub on_crash: String,
-    /// Disks and network interfaces, attached before the guest runs.
-    pub devices: Vec<Device>,
-}
 
 /// A domain that now exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -438,61 +404,6 @@ fn hit(name: &str) -> Result<(), ControlError> {
     Ok(super::interrupt::check(name)?)
 }
 
-/// Step timings on stderr when `XM_TRACE_CREATE` is set (for finding where a create, a save
-/// or a restore spends its time; off by default).
-pub struct StepTimer {
-    last: Option<std::cell::Cell<std::time::Instant>>,
-}
-
-impl StepTimer {
-    pub fn from_env() -> Self {
-        let on = std::env::var_os("XM_TRACE_CREATE").is_some();
-        StepTimer {
-            last: on.then(|| std::cell::Cell::new(std::time::Instant::now())),
-        }
-    }
-
-    pub fn step(&self, what: &str) {
-        if let Some(last) = &self.last {
-            let now = std::time::Instant::now();
-            eprintln!(
-                "xm: {:8.1} ms  {what}",
-                (now - last.get()).as_secs_f64() * 1e3
-            );
-            last.set(now);
-        }
-    }
-}
-
-/// Where a domain's [`DomainPlan`] is kept while it lives (dom0-only; removed with `/libxl/N`).
-pub fn plan_path(domid: DomId) -> String {
-    format!("/libxl/{domid}/xm-plan")
-}
-
-/// Inside `tx`: changes the plan a live domain was built from (kept for its restarts), if
-/// xm built it; a domain without one is left as it is.
-pub fn update_plan_in(
-    tx: &xenstore::Transaction<'_>,
-    domid: DomId,
-    change: impl FnOnce(&mut DomainPlan),
-) -> xenstore::Result<()> {
-    let Some(json) = tx.try_read(&plan_path(domid))? else {
-        return Ok(());
-    };
-    let Ok(mut plan) = serde_json::from_slice::<DomainPlan>(&json) else {
-        return Ok(());
-    };
-    change(&mut plan);
-    let json = serde_json::to_string(&plan).unwrap_or_default();
-    tx.write(&plan_path(domid), json)
-}
-
-/// The plan a live domain was built from, if xm built it.
-pub fn stored_plan(host: &Host, domid: DomId) -> Option<DomainPlan> {
-    let json = host.xs.try_read(&plan_path(domid)).ok()??;
-    serde_json::from_slice(&json).ok()
-}
-
 /// Checks what can be checked before anything is allocated: a readable kernel and ramdisk
 /// (if `kernel`: a restore boots none), disks that exist, enough free memory. (The name is checked where it is claimed, atomically.)
 fn check_plan(plan: &DomainPlan, free_mib: u64, kernel: bool) -> Result<(), ControlError> {
@@ -558,73 +469,9 @@ fn start_time() -> String {
     format!("{}.{:02}", now.as_secs(), now.subsec_millis() / 10)
 }
 
-/// `N` random bytes from the kernel's generator (time and pid if it cannot be read: unique
-/// enough for a domain handle or a MAC on one host).
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    use std::io::Read;
-    let mut u = [0u8; N];
-    let filled = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut u));
-    if filled.is_err() {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let seed = [
-            now.as_nanos().to_le_bytes(),
-            u128::from(std::process::id()).to_le_bytes(),
-        ];
-        for (b, s) in u.iter_mut().zip(seed.concat().into_iter().cycle()) {
-            *b = s;
-        }
-    }
-    u
-}
-
-/// A random version-4 UUID.
-pub fn random_uuid() -> [u8; 16] {
-    let mut u: [u8; 16] = random_bytes();
-    u[6] = (u[6] & 0x0f) | 0x40;
-    u[8] = (u[8] & 0x3f) | 0x80;
-    u
-}
-
-/// A plan for the tests of the modules that store, show or send plans: domain `name`, a
-/// kernel, 512 MiB, 2 vcpus, no devices.
-#[cfg(test)]
-pub fn sample_plan(name: &str) -> DomainPlan {
-    DomainPlan {
-        name: name.into(),
-        uuid: None,
-        memory_mib: 512,
-        maxmem_mib: 512,
-        vcpus: 2,
-        max_vcpus: 2,
-        kernel: Some("/boot/vmlinuz".into()),
-        ramdisk: None,
-        bootloader: None,
-        pci: vec![],
-        cmdline: String::new(),
-        cpus: None,
-        cpu_weight: None,
-        cpu_cap: None,
-        on_poweroff: "destroy".into(),
-        on_reboot: "restart".into(),
-        on_crash: "restart".into(),
-        devices: vec![],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn random_uuids_are_version_4_and_differ() {
-        let a = random_uuid();
-        let b = random_uuid();
-        assert_ne!(a, b);
-        assert_eq!(a[6] >> 4, 4);
-        assert_eq!(a[8] >> 6, 0b10);
-    }
 
     #[test]
     fn start_time_has_two_decimals() {

@@ -275,7 +275,7 @@ impl Host {
                     tx.write(&format!("{vm}/name"), new)?;
                 }
             }
-            super::create::update_plan_in(tx, domid, |p| p.name = new.to_string())?;
+            super::domain_plan::update_plan_in(tx, domid, |p| p.name = new.to_string())?;
             Ok(None)
         })?;
         match owner {

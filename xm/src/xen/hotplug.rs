@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use domcfg::sxp::Sxp;
 
-use super::create::update_plan_in;
 use super::device::{self, Device, Kind};
+use super::domain_plan::update_plan_in;
 use super::error::ControlError;
 use super::host::Host;
 use super::layout;

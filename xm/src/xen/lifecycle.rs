@@ -6,8 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::create::{self, DomainPlan};
+use super::create;
 use super::domain::DomainSummary;
+use super::domain_plan::{DomainPlan, stored_plan};
 use super::error::ControlError;
 use super::host::Host;
 use super::xc::{DomId, DomainInfo, Shutdown, Trigger};
@@ -144,7 +145,7 @@ fn stays_shut_down(host: &Host, info: &DomainInfo) -> bool {
     if !info.shutdown || info.dying || info.suspended() {
         return false;
     }
-    match create::stored_plan(host, info.domid) {
+    match stored_plan(&host.xs, info.domid) {
         Some(plan) => matches!(action_for(&plan, info), Some("preserve") | None),
         None => true,
     }
@@ -250,7 +251,7 @@ pub fn monitor(host: &Host, mut domid: DomId) -> Result<(), ControlError> {
     let watch = host
         .xs
         .watch("@releaseDomain", &format!("xm-monitor-{domid}"))?;
-    let Some(mut plan) = create::stored_plan(host, domid) else {
+    let Some(mut plan) = stored_plan(&host.xs, domid) else {
         return Err(ControlError::Unsupported(format!(
             "domain {domid} has no stored xm plan"
         )));
@@ -262,7 +263,7 @@ pub fn monitor(host: &Host, mut domid: DomId) -> Result<(), ControlError> {
         if info.shutdown && !info.dying {
             // The plan as it is now: mem-set, vcpu-set, rename and device hotplug change it
             // while the domain runs, and the restarted domain must have what it had.
-            if let Some(now) = create::stored_plan(host, domid) {
+            if let Some(now) = stored_plan(&host.xs, domid) {
                 plan = now;
             }
             if info.suspended() {
@@ -277,7 +278,7 @@ pub fn monitor(host: &Host, mut domid: DomId) -> Result<(), ControlError> {
                     host.destroy(domid)?;
                     let created = create::create(host, &plan, false, false)?;
                     domid = created.domid;
-                    plan = create::stored_plan(host, domid).unwrap_or(plan);
+                    plan = stored_plan(&host.xs, domid).unwrap_or(plan);
                     continue;
                 }
                 Some(_) => {

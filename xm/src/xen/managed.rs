@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::create::{DomainPlan, random_uuid};
+use super::domain_plan::DomainPlan;
 use super::error::ControlError;
+use super::random::random_uuid;
 
 /// Where managed domains are kept.
 pub const DIR: &str = "/var/lib/xm/domains";
@@ -158,7 +159,7 @@ mod tests {
     use super::*;
 
     fn plan(name: &str) -> DomainPlan {
-        crate::xen::create::sample_plan(name)
+        crate::xen::domain_plan::sample_plan(name)
     }
 
     fn store() -> (Managed, PathBuf) {

@@ -3,7 +3,7 @@
 //! `memory/static-max` and Xen's page limit), as libxl sets them. The kept plan follows, so a
 //! restart (`on_reboot = 'restart'`) builds the domain with the new sizes.
 
-use super::create::update_plan_in;
+use super::domain_plan::update_plan_in;
 use super::error::ControlError;
 use super::host::Host;
 use super::xc::DomId;

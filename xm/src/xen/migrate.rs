@@ -94,8 +94,12 @@ pub fn migrate(host: &Host, domid: DomId, target: &Target) -> Result<(), Control
     }
     let (row, plan) = streamable(host, domid, "migrated")?;
     let mut header = Vec::new();
-    savefile::write_header(&mut header, &record::domain_record(host, &row), &plan)
-        .map_err(|e| ControlError::Invalid(format!("the domain's record: {e}")))?;
+    savefile::write_header(
+        &mut header,
+        &record::domain_record_with(host, &row, &plan),
+        &plan,
+    )
+    .map_err(|e| ControlError::Invalid(format!("the domain's record: {e}")))?;
 
     let (program, options) = target
         .ssh

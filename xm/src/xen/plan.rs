@@ -9,10 +9,11 @@ use domcfg::config::{CpuSpec, MAX_VCPUS};
 use domcfg::device::{DiskSpec, VifSpec};
 
 use super::bootloader::{self, Bootloader};
-use super::create::{DomainPlan, random_bytes};
 use super::device::{self, Device, SCRIPT_DIR, VifPlan};
+use super::domain_plan::DomainPlan;
 use super::error::ControlError;
 use super::pci::PciFunction;
+use super::random::random_bytes;
 use super::sched;
 use super::vcpu;
 

@@ -6,9 +6,9 @@
 
 use domcfg::sxp::Sxp;
 
-use super::create::{DomainPlan, stored_plan};
 use super::device::{Device, Kind};
 use super::domain::{self, DomainSummary};
+use super::domain_plan::{DomainPlan, stored_plan};
 use super::host::Host;
 use super::pci::PciFunction;
 use super::sched;
@@ -76,8 +76,16 @@ impl StoreFacts {
 
 /// The `(domain ...)` of a live domain.
 pub fn domain_record(host: &Host, r: &DomainSummary) -> Sxp {
-    let plan = (r.domid != 0).then(|| stored_plan(host, r.domid)).flatten();
+    let plan = (r.domid != 0)
+        .then(|| stored_plan(&host.xs, r.domid))
+        .flatten();
     record(r, &StoreFacts::read(host, r), plan.as_ref())
+}
+
+/// The `(domain ...)` of a live domain whose plan the caller has read already (a save, a
+/// migration).
+pub fn domain_record_with(host: &Host, r: &DomainSummary, plan: &DomainPlan) -> Sxp {
+    record(r, &StoreFacts::read(host, r), Some(plan))
 }
 
 /// xend's `status` number for a state string (XendConstants' DOM_STATE_*).
@@ -297,7 +305,7 @@ mod tests {
                 Device::vbd(5632, "hdc", "/srv/iso/sl.iso", "r", true),
                 Device::vif(0, &vif),
             ],
-            ..crate::xen::create::sample_plan("ce")
+            ..crate::xen::domain_plan::sample_plan("ce")
         }
     }
 

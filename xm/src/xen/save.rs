@@ -21,14 +21,16 @@ use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::create::{self, Created, DomainPlan, Image, stored_plan};
+use super::create::{self, Created, Image};
 use super::domain::DomainSummary;
+use super::domain_plan::{DomainPlan, stored_plan};
 use super::error::ControlError;
 use super::host::Host;
 use super::interrupt;
 use super::lifecycle::{self, Request};
 use super::record;
 use super::savefile;
+use super::trace::StepTimer;
 use super::xc::DomId;
 
 /// How long a guest has to suspend once asked (libxl waits 60 s).
@@ -37,12 +39,12 @@ pub const SUSPEND_TIMEOUT: Duration = Duration::from_secs(60);
 /// Saves domain `domid` to `path`. `checkpoint` (`-c`): the domain keeps running afterwards.
 pub fn save(host: &Host, domid: DomId, path: &Path, checkpoint: bool) -> Result<(), ControlError> {
     let (row, plan) = streamable(host, domid, "saved")?;
-    let record = record::domain_record(host, &row);
+    let record = record::domain_record_with(host, &row, &plan);
     let file_error = |e: std::io::Error| ControlError::File {
         path: path.display().to_string(),
         message: e.to_string(),
     };
-    let trace = create::StepTimer::from_env();
+    let trace = StepTimer::from_env();
     let mut file = File::create(path).map_err(file_error)?;
     // Interrupted while libxenguest wrote the memory: the guest carries on, as after a failure.
     let result = write_save(host, domid, &mut file, &record, &plan, &trace)
@@ -92,7 +94,7 @@ pub fn streamable(
             row.state
         )));
     }
-    let Some(plan) = stored_plan(host, domid) else {
+    let Some(plan) = stored_plan(&host.xs, domid) else {
         return Err(ControlError::Unsupported(format!(
             "domain {domid} was not built by xm, so xm has no plan to build it again from"
         )));
@@ -136,8 +138,8 @@ fn write_save(
     domid: DomId,
     file: &mut File,
     record: &domcfg::sxp::Sxp,
-    plan: &create::DomainPlan,
-    trace: &create::StepTimer,
+    plan: &DomainPlan,
+    trace: &StepTimer,
 ) -> Result<(), ControlError> {
     let io = |e: std::io::Error| ControlError::Invalid(format!("writing the header: {e}"));
     let mut header = BufWriter::new(&mut *file);

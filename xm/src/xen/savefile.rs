@@ -17,7 +17,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 
 use domcfg::sxp::{self, Sxp};
 
-use super::create::DomainPlan;
+use super::domain_plan::DomainPlan;
 
 /// xend's checkpoint signature.
 pub const SIGNATURE: &[u8; 16] = b"LinuxGuestRecord";
@@ -210,7 +210,7 @@ mod tests {
             uuid: Some([7; 16]),
             // Quotes of both kinds, a backslash and a newline survive the SXP string.
             cmdline: "root=/dev/xvda1 x=\"a b\" y='c' z=\\ n=\n".into(),
-            ..crate::xen::create::sample_plan("ce")
+            ..crate::xen::domain_plan::sample_plan("ce")
         }
     }
 

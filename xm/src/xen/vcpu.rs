@@ -2,7 +2,7 @@
 //! many are online (`xm vcpu-set`: the guest watches `cpu/N/availability` and takes vcpus
 //! off- or online itself), and which physical cpus each may use (`xm vcpu-pin`).
 
-use super::create::update_plan_in;
+use super::domain_plan::update_plan_in;
 use super::error::ControlError;
 use super::host::Host;
 use super::xc::{DomId, VcpuInfo};
