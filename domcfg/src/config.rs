@@ -15,7 +15,7 @@ use crate::device::{
 };
 use crate::error::{ConfigError, Location};
 use crate::options::{Options, py_int};
-use crate::sxp::{Sxp, ToSxp, py_float_str, py_repr};
+use crate::sxp::{Sxp, py_float_str, py_repr};
 use crate::value::Value;
 use crate::xlkeys::{self, XlKey};
 
@@ -239,12 +239,6 @@ pub struct DomainConfig {
     pub bootloader_args: Option<String>,
     pub image: Image,
     pub devices: Devices,
-}
-
-impl ToSxp for DomainConfig {
-    fn to_sxp(&self) -> Sxp {
-        crate::dryrun::make_config(self)
-    }
 }
 
 /// The config text, for pointing errors at the line that set a variable.

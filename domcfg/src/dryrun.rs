@@ -7,7 +7,7 @@
 
 use crate::config::{CpuSpec, DomainConfig, HVM_KEYS, Image};
 use crate::device::PciDev;
-use crate::sxp::Sxp;
+use crate::sxp::{Sxp, ToSxp};
 
 fn pair(name: &str, value: Sxp) -> Sxp {
     Sxp::pair(name, value)
@@ -15,6 +15,13 @@ fn pair(name: &str, value: Sxp) -> Sxp {
 
 fn s(text: &str) -> Sxp {
     Sxp::s(text)
+}
+
+/// A config's `(vm ...)`, as `xm create -n` prints it.
+impl ToSxp for DomainConfig {
+    fn to_sxp(&self) -> Sxp {
+        make_config(self)
+    }
 }
 
 /// The `(vm ...)` SXP of a config.
