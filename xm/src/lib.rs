@@ -1,6 +1,7 @@
 //! The `xm` crate: the command-line tool and, as a library, its control layer ([`xen`]) so that
-//! the real-Xen lab tests can drive it directly, and its command table ([`cli`], with the
-//! commands in [`cmd`]) so that tests can walk it.
+//! the real-Xen lab tests can drive it directly, its command table ([`cli`], with the commands
+//! in [`cmd`]) so that tests can walk it, and its front door ([`front`]: what a command word
+//! means before clap parses it, and xm's help layouts).
 
 // `unsafe` lives in one module, the libxenctrl wrapper `xen::xc`, which alone is allowed it.
 #![deny(unsafe_code)]
@@ -10,4 +11,5 @@ extern crate self as xm;
 
 pub mod cli;
 pub mod cmd;
+pub mod front;
 pub mod xen;

@@ -36,9 +36,9 @@ fn version_text() -> &'static str {
 fn main() -> ExitCode {
     let _failpoints = xm::xen::failpoint::setup();
     let table = Cli::command();
-    let argv = match cmd::help::route(std::env::args_os().collect(), &table) {
-        cmd::help::Route::Run(argv) => argv,
-        cmd::help::Route::Exit {
+    let argv = match xm::front::route(std::env::args_os().collect(), &table) {
+        xm::front::Route::Run(argv) => argv,
+        xm::front::Route::Exit {
             stdout,
             stderr,
             code,
@@ -64,7 +64,7 @@ fn main() -> ExitCode {
             // As xm: the error, the command's help, exit 1.
             match word.as_deref().and_then(|w| table.find_subcommand(w)) {
                 Some(sub) => {
-                    let (stderr, stdout) = cmd::help::usage_error(sub, &e);
+                    let (stderr, stdout) = xm::front::usage_error(sub, &e);
                     eprint!("{stderr}");
                     print!("{stdout}");
                 }

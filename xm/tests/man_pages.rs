@@ -193,7 +193,7 @@ fn every_subcommand_and_option_is_in_xm_1() {
         .get_subcommands()
         .flat_map(|s| s.get_all_aliases().map(str::to_string).collect::<Vec<_>>())
         .chain(
-            xm::cmd::help::ALIASES
+            xm::front::ALIASES
                 .iter()
                 .map(|(old, _)| old.to_string()),
         );

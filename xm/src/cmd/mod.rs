@@ -5,7 +5,6 @@ pub mod console;
 pub mod create;
 pub mod device;
 pub mod domain;
-pub mod help;
 pub mod hyp;
 pub mod info;
 pub mod list;
