@@ -68,7 +68,7 @@ fn peer_console(name: &str) -> String {
 fn migrate(name: &str) -> Output {
     run_timeout(
         &format!(
-            "{} migrate -s {} {name} {PEER}",
+            "XM_TRACE_CREATE=1 {} migrate -s {} {name} {PEER}",
             xm_path().unwrap().display(),
             shell_word(SSH)
         ),
@@ -195,8 +195,14 @@ fn a_guest_migrates_to_the_other_host_and_refusals_leave_it_here() {
     ));
     assert!(disk.status.success(), "the disk there");
     on_peer_ok(&format!("xm destroy {name}"));
+    let stream = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find(|l| l.contains("stream sent:"))
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     eprintln!(
-        "MEASURE xm migrate (128 MiB guest, non-live, ssh): total {:.2} s, console silent for {:.2} s",
+        "MEASURE xm migrate (128 MiB guest, non-live, ssh): total {:.2} s, console silent for {:.2} s; {stream}",
         total.as_secs_f64(),
         (first_there.1 - last_seen).as_secs_f64()
     );

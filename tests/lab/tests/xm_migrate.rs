@@ -105,9 +105,14 @@ fn migrate_moves_a_running_guest_and_refusals_leave_it_where_it_was() {
     still_here(&g, id);
     // The receiver fails while building, and after it was told to start: the guest is
     // resumed here under its own name, nothing is left over there.
-    for step in ["xc_domain_restore", "hotplug:vif", "migrate-receive:go"] {
+    // (The first with the stream as it is, the others compressed, the default.)
+    for (step, how) in [
+        ("xc_domain_restore", "--no-compress"),
+        ("hotplug:vif", ""),
+        ("migrate-receive:go", ""),
+    ] {
         let out = run(&format!(
-            "FAKESSH_FAILPOINTS='{step}=return' {} migrate -s {ssh} {name} localhost",
+            "FAKESSH_FAILPOINTS='{step}=return' {} migrate {how} -s {ssh} {name} localhost",
             xm_path().unwrap().display()
         ));
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -138,8 +143,16 @@ fn migrate_moves_a_running_guest_and_refusals_leave_it_where_it_was() {
     // The real thing.
     let before = last_seen_tick(&name).unwrap();
     let t = Instant::now();
-    let out = xm(&["migrate", "-s", &ssh, &name, "localhost"]);
+    let out = run(&format!(
+        "XM_TRACE_CREATE=1 {} migrate -s {ssh} {name} localhost",
+        xm_path().unwrap().display()
+    ));
     let total = t.elapsed();
+    let stream = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .find(|l| l.contains("stream sent:"))
+        .map(str::to_string);
+    assert!(stream.is_some(), "the stream is compressed by default");
     assert!(
         out.status.success(),
         "{}",
@@ -167,9 +180,10 @@ fn migrate_moves_a_running_guest_and_refusals_leave_it_where_it_was() {
     assert_eq!(ticks.len() as u64, last + 1, "ticks missing: {ticks:?}");
     assert_eq!(console(&name).matches(GUEST_UP).count(), 1, "no reboot");
     println!(
-        "MEASURE migrate (localhost, 128 MiB, non-live): total {:.2} s; console ticks stopped for {:.2} s",
+        "MEASURE migrate (localhost, 128 MiB, non-live): total {:.2} s; console ticks stopped for {:.2} s; {}",
         total.as_secs_f64(),
-        (seen - before.1).as_secs_f64()
+        (seen - before.1).as_secs_f64(),
+        stream.unwrap_or_default().trim()
     );
     // (Its console output goes to NAME--incoming's log now: the exit status says it.)
     let out = g.guest_cmd(

@@ -15,6 +15,10 @@ pub struct MigrateArgs {
     /// The host's ssh port.
     #[arg(short = 'p', long, value_name = "PORT")]
     port: Option<u16>,
+    /// Send the guest's memory as it is (default: compressed with zstd, where the receiving
+    /// xm can unpack it).
+    #[arg(long)]
+    no_compress: bool,
     #[arg(value_name = "Domain")]
     domain: String,
     #[arg(value_name = "Host")]
@@ -40,6 +44,7 @@ pub fn migrate(args: &MigrateArgs) -> Result<(), ControlError> {
             ssh,
             host: args.host.clone(),
             live: args.live,
+            compress: !args.no_compress,
         },
     )
 }
