@@ -192,11 +192,7 @@ fn every_subcommand_and_option_is_in_xm_1() {
     let aliases = cli
         .get_subcommands()
         .flat_map(|s| s.get_all_aliases().map(str::to_string).collect::<Vec<_>>())
-        .chain(
-            xm::front::ALIASES
-                .iter()
-                .map(|(old, _)| old.to_string()),
-        );
+        .chain(xm::front::ALIASES.iter().map(|(old, _)| old.to_string()));
     let text = plain(&page);
     for alias in aliases {
         if !mentions(&text, &alias) {

@@ -1,22 +1,27 @@
 //! Device specs as written in a config (`disk = [...]`, `vif = [...]`, ...), parsed and
-//! validated. One file per device kind; this file holds what they share.
+//! validated. One file per device kind (disks have two more: xl's disk grammar in `disk_xl.rs`
+//! and device names to numbers in [`vdev`]); this file holds what they share.
 //!
 //! Each spec keeps what xm put into the SXP verbatim (xm did not normalise `uname` or `dev`;
 //! xend did that later) and offers typed views for the create path.
 
 pub mod disk;
+mod disk_xl;
 pub mod misc;
 pub mod pci;
+pub mod vdev;
 pub mod vfb;
 pub mod vif;
 
-pub use disk::{DiskMode, DiskSpec};
+pub use disk::DiskSpec;
 pub use misc::{IoPorts, VtpmSpec, VusbSpec};
 pub use pci::PciDev;
 pub use vfb::VfbSpec;
 pub use vif::{Rate, Vif2Spec, VifSpec};
 
 use std::fmt;
+
+use serde::Serialize;
 
 /// A bad device spec. Displays as xm (or xend) worded it, e.g. `Invalid disk specifier: X`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +78,30 @@ pub(crate) fn dict_get<'a>(entries: &'a [(String, String)], key: &str) -> Option
         .iter()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())
+}
+
+/// How the guest may use the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum DiskMode {
+    /// `r`
+    #[serde(rename = "r")]
+    ReadOnly,
+    /// `w`
+    #[serde(rename = "w")]
+    ReadWrite,
+    /// `w!`: writable even if another domain has it writable.
+    #[serde(rename = "w!")]
+    SharedWrite,
+}
+
+impl DiskMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiskMode::ReadOnly => "r",
+            DiskMode::ReadWrite => "w",
+            DiskMode::SharedWrite => "w!",
+        }
+    }
 }
 
 #[cfg(test)]

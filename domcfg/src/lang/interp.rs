@@ -7,9 +7,13 @@ use std::rc::Rc;
 
 use super::Host;
 use super::ast::*;
+use super::budget::Meter;
 use super::builtins;
 use super::err::{Pos, PyErr, PyResult};
-use super::ops::{self, Meter};
+use super::items;
+use super::methods;
+use super::modules;
+use super::ops;
 use super::val::{Func, Val};
 
 /// Bound on the evaluator's own recursion (expressions, blocks and calls together), so that no
@@ -232,7 +236,7 @@ impl<'a> Interp<'a> {
             }
             StmtKind::For(target, iter, body, orelse) => {
                 let seq = self.eval(iter)?;
-                let items = builtins::iterate(&seq, &mut self.m).map_err(|e| e.at(iter.pos))?;
+                let items = items::iterate(&seq, &mut self.m).map_err(|e| e.at(iter.pos))?;
                 for item in items {
                     self.m.tick(1)?;
                     self.assign(target, item)?;
@@ -279,26 +283,26 @@ impl<'a> Interp<'a> {
             StmtKind::Continue => return Ok(Flow::Continue),
             StmtKind::Import(names) => {
                 for (dotted, alias) in names {
-                    let module = builtins::import_module(dotted)?;
+                    let module = modules::import_module(dotted)?;
                     match alias {
                         Some(a) => self.set_name(a, module),
                         None => {
                             let head = dotted.split('.').next().unwrap_or(dotted);
-                            let v = builtins::import_module(head)?;
+                            let v = modules::import_module(head)?;
                             self.set_name(head, v);
                         }
                     }
                 }
             }
             StmtKind::ImportFrom(module, names) => {
-                let module_v = builtins::import_module(module)?;
+                let module_v = modules::import_module(module)?;
                 if names.is_empty() {
-                    for (n, v) in builtins::star_import(module)? {
+                    for (n, v) in modules::star_import(module)? {
                         self.set_name(n, v);
                     }
                 } else {
                     for (n, alias) in names {
-                        let v = builtins::getattr(self, &module_v, n).map_err(|_| {
+                        let v = modules::getattr(&module_v, n).map_err(|_| {
                             PyErr::new("ImportError", format!("cannot import name {n}"))
                         })?;
                         self.set_name(alias.as_ref().unwrap_or(n), v);
@@ -365,7 +369,7 @@ impl<'a> Interp<'a> {
                 Ok(())
             }
             ExprKind::Tuple(targets) | ExprKind::List(targets) => {
-                let items = builtins::iterate(&v, &mut self.m).map_err(|e| e.at(target.pos))?;
+                let items = items::iterate(&v, &mut self.m).map_err(|e| e.at(target.pos))?;
                 if items.len() != targets.len() {
                     let msg = if items.len() > targets.len() {
                         "too many values to unpack".to_string()
@@ -389,7 +393,7 @@ impl<'a> Interp<'a> {
                     return Err(PyErr::unsupported("assignment to a slice").at(target.pos));
                 };
                 let k = self.eval(i)?;
-                builtins::set_item(&o, k, v, &mut self.m).map_err(|e| e.at(target.pos))
+                items::set_item(&o, k, v, &mut self.m).map_err(|e| e.at(target.pos))
             }
             ExprKind::Attr(_, name) => Err(PyErr::unsupported(format!(
                 "assigning to an attribute ('.{name}')"
@@ -416,10 +420,10 @@ impl<'a> Interp<'a> {
                     );
                 };
                 let k = self.eval(i)?;
-                let cur = builtins::get_item(&o, &k, &mut self.m).map_err(|e| e.at(target.pos))?;
+                let cur = items::get_item(&o, &k, &mut self.m).map_err(|e| e.at(target.pos))?;
                 let rhs = self.eval(value)?;
                 let new = self.inplace(op, &cur, &rhs).map_err(|e| e.at(target.pos))?;
-                builtins::set_item(&o, k, new, &mut self.m).map_err(|e| e.at(target.pos))
+                items::set_item(&o, k, new, &mut self.m).map_err(|e| e.at(target.pos))
             }
             _ => Err(PyErr::unsupported("augmented assignment to an attribute").at(target.pos)),
         }
@@ -428,7 +432,7 @@ impl<'a> Interp<'a> {
     /// `a op= b`: lists are extended in place (Python's `list.__iadd__`).
     fn inplace(&mut self, op: BinOp, a: &Val, b: &Val) -> PyResult<Val> {
         if let (BinOp::Add, Val::List(l)) = (op, a) {
-            let items = builtins::iterate(b, &mut self.m)?;
+            let items = items::iterate(b, &mut self.m)?;
             let len = l.borrow().len();
             self.m.check_list_opt(len.checked_add(items.len()))?;
             self.m.work(items.len())?;
@@ -451,7 +455,7 @@ impl<'a> Interp<'a> {
                     return Err(PyErr::unsupported("deleting a slice").at(target.pos));
                 };
                 let k = self.eval(i)?;
-                builtins::del_item(&o, &k, &mut self.m).map_err(|e| e.at(target.pos))
+                items::del_item(&o, &k, &mut self.m).map_err(|e| e.at(target.pos))
             }
             _ => Err(PyErr::unsupported("deleting an attribute").at(target.pos)),
         }
@@ -533,14 +537,14 @@ impl<'a> Interp<'a> {
             }
             ExprKind::Attr(obj, name) => {
                 let o = self.eval(obj)?;
-                builtins::getattr(self, &o, name)?
+                modules::getattr(&o, name)?
             }
             ExprKind::Subscript(obj, idx) => {
                 let o = self.eval(obj)?;
                 match &**idx {
                     Index::Single(i) => {
                         let k = self.eval(i)?;
-                        builtins::get_item(&o, &k, &mut self.m)?
+                        items::get_item(&o, &k, &mut self.m)?
                     }
                     Index::Slice(lo, hi, step) => {
                         let mut bound = |x: &Option<Expr>| -> PyResult<Option<i64>> {
@@ -556,7 +560,7 @@ impl<'a> Interp<'a> {
                             }
                         };
                         let (lo, hi, step) = (bound(lo)?, bound(hi)?, bound(step)?);
-                        builtins::get_slice(&o, lo, hi, step, &mut self.m)?
+                        items::get_slice(&o, lo, hi, step, &mut self.m)?
                     }
                 }
             }
@@ -571,7 +575,7 @@ impl<'a> Interp<'a> {
                         Arg::Star(x) => {
                             let v = self.eval(x)?;
                             let items =
-                                builtins::iterate(&v, &mut self.m).map_err(|err| err.at(x.pos))?;
+                                items::iterate(&v, &mut self.m).map_err(|err| err.at(x.pos))?;
                             pos_args.extend(items);
                         }
                         Arg::StarStar(x) => {
@@ -631,7 +635,7 @@ impl<'a> Interp<'a> {
             }
             CompFor::For(target, iter) => {
                 let seq = self.eval(iter)?;
-                let items = builtins::iterate(&seq, &mut self.m).map_err(|err| err.at(iter.pos))?;
+                let items = items::iterate(&seq, &mut self.m).map_err(|err| err.at(iter.pos))?;
                 for item in items {
                     self.m.tick(1)?;
                     self.assign(target, item)?;
@@ -654,7 +658,7 @@ impl<'a> Interp<'a> {
         match f {
             Val::Func(func) => self.call_func(func, args, kwargs, pos),
             Val::Builtin(name) => builtins::call_builtin(self, name, args, kwargs),
-            Val::Method(b) => builtins::call_method(self, &b.recv, b.name, args, kwargs),
+            Val::Method(b) => methods::call_method(self, &b.recv, b.name, args, kwargs),
             Val::ExcClass(kind) => {
                 if !kwargs.is_empty() {
                     return Err(PyErr::type_err(format!(

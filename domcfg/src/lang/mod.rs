@@ -19,14 +19,20 @@
 //! functions, `class`, `try` and the other constructs above are refused. Dicts iterate in
 //! CPython 2.7's hash order, and `repr`/`str` of floats, strings and containers match Python's.
 
+mod args;
 mod ast;
+mod budget;
 mod builtins;
 mod err;
 mod interp;
+mod items;
 mod lexer;
+mod methods;
+mod modules;
 mod ops;
 mod parser;
 mod pydict;
+mod regex;
 mod strmethods;
 mod val;
 
@@ -144,7 +150,7 @@ pub fn run_with_help(
     let tokens = lexer::tokenize(source, parser::MAX_NESTING).map_err(|e| map.error(&e))?;
     let program = parser::parse(tokens).map_err(|e| map.error(&e))?;
 
-    let meter = ops::Meter::new(limits.max_steps, limits.max_str_len, limits.max_list_len);
+    let meter = budget::Meter::new(limits.max_steps, limits.max_str_len, limits.max_list_len);
     let mut it = interp::Interp::new(meter, host, limits.max_depth);
     // xm's prelude, in the order it bound the names (opts.py, Opts.load).
     for (name, v) in vars {
@@ -152,7 +158,7 @@ pub fn run_with_help(
     }
     it.top.set("sys", Val::Module("sys"));
     it.top.set("os", Val::Module("os"));
-    for (name, v) in builtins::ip_star() {
+    for (name, v) in modules::ip_star() {
         it.top.set(name, v);
     }
     it.top.set("Vars", Val::Builtin("Vars"));

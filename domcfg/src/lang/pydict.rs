@@ -198,14 +198,14 @@ pub(crate) fn remove<T>(t: &mut Table, entries: &mut Vec<T>, k: usize) -> Option
 const HASH_NODES: u64 = 1_000_000;
 
 /// CPython 2.7's `hash()` (64-bit, no hash randomization); `TypeError` for lists and dicts.
-pub(crate) fn hash(v: &Val, m: &mut super::ops::Meter) -> PyResult<i64> {
+/// Also returns how many values it visited, for the caller to charge to its budget.
+pub(crate) fn hash_counted(v: &Val) -> PyResult<(i64, u64)> {
     let mut nodes = 0;
     let h = hash_at(v, 0, &mut nodes)?;
-    m.work(nodes as usize)?;
-    Ok(h)
+    Ok((h, nodes))
 }
 
-/// [`hash`] for keys known to be hashable and small (0 if they are not).
+/// [`hash_counted`] for keys known to be hashable and small (0 if they are not).
 pub(crate) fn hash_plain(v: &Val) -> i64 {
     hash_at(v, 0, &mut 0).unwrap_or(0)
 }

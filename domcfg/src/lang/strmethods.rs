@@ -2,8 +2,10 @@
 
 use std::rc::Rc;
 
+use super::budget::Meter;
 use super::err::{PyErr, PyResult};
-use super::ops::{self, Meter};
+use super::items::iterate;
+use super::ops;
 use super::val::Val;
 
 fn out(uni: bool, s: String) -> Val {
@@ -325,7 +327,7 @@ pub(crate) fn call(
         }
         "join" => {
             arity(name, n, 1, 1)?;
-            let items = super::builtins::iterate(&args[0], m)?;
+            let items = iterate(&args[0], m)?;
             let mut r = String::new();
             let mut any_uni = uni;
             for (i, v) in items.iter().enumerate() {

@@ -120,7 +120,7 @@ pub fn block_detach(args: &DetachArgs) -> Result<(), ControlError> {
     let d = host.find(&args.domain)?;
     let devid = match args.devid.parse::<u32>() {
         Ok(n) => n,
-        Err(_) => domcfg::device::disk::blkdev_name_to_number(&args.devid)
+        Err(_) => domcfg::device::vdev::blkdev_name_to_number(&args.devid)
             .map(|(n, _)| n)
             .ok_or_else(|| {
                 ControlError::Invalid(format!("'{}' is not a disk's id or name", args.devid))
