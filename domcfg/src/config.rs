@@ -305,6 +305,9 @@ pub struct BuildEnv<'a> {
 pub struct Built {
     pub config: DomainConfig,
     pub warnings: Vec<String>,
+    /// xl settings that creating the domain must refuse ([`crate::xlkeys`]), located: a dry
+    /// run shows the config as xm did, a create stops at the first.
+    pub refused: Vec<ConfigError>,
 }
 
 /// More vcpus than any Xen guest can have (HVM: 128, PV: 512 in Xen 4.x).
@@ -614,7 +617,7 @@ impl Builder<'_> {
         let vusbs = self.map_specs("vusb", VusbSpec::parse)?;
         let vfbs = self.vfbs()?;
 
-        self.xl_settings()?;
+        let refused = self.xl_settings();
         let config = DomainConfig {
             name,
             memory,
@@ -681,24 +684,26 @@ impl Builder<'_> {
         Ok(Built {
             config,
             warnings: self.warnings,
+            refused,
         })
     }
 
-    /// xl's keys that xm-rs takes but does not apply get a warning each; the first that it
-    /// refuses is the error ([`crate::xlkeys`]).
-    fn xl_settings(&mut self) -> Result<(), ConfigError> {
+    /// xl's keys that xm-rs takes but does not apply get a warning each; those it refuses are
+    /// returned, each a located error ([`crate::xlkeys`]).
+    fn xl_settings(&mut self) -> Vec<ConfigError> {
         let opts = self.opts;
         let set = opts
             .names()
             .into_iter()
             .filter_map(|name| Some((name, opts.get(name)?)));
+        let mut refused = Vec::new();
         for finding in xlkeys::check(set) {
             match finding.kind {
-                XlKey::Refused(_) => return Err(self.err(&finding.key, None, finding.message())),
+                XlKey::Refused(_) => refused.push(self.err(&finding.key, None, finding.message())),
                 _ => self.warnings.push(finding.message()),
             }
         }
-        Ok(())
+        refused
     }
 
     /// [`check_name`], the error saying where the name came from: the `name = ...` line of

@@ -37,6 +37,8 @@ pub struct LoadRequest<'a> {
 /// A loaded config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
+    /// xl settings a create must refuse (a dry run shows the config all the same).
+    pub refused: Vec<ConfigError>,
     /// The path the config was read from, as xm printed it (`./guest1`, `/etc/xen/guest1`).
     pub path: String,
     pub config: DomainConfig,
@@ -90,8 +92,13 @@ pub fn load_file(path: &str, req: &LoadRequest<'_>) -> Result<Loaded, ConfigErro
         file: path.to_string(),
         text: String::from_utf8_lossy(&bytes).into_owned(),
     };
-    let Built { config, warnings } = eval_source(&source, req)?;
+    let Built {
+        config,
+        warnings,
+        refused,
+    } = eval_source(&source, req)?;
     Ok(Loaded {
+        refused,
         path: path.to_string(),
         config,
         warnings,

@@ -103,6 +103,11 @@ fn every_xl_key_is_applied_inert_warned_or_refused() {
                         "{key} = {value}: the error does not name it: {err}"
                     ));
                 }
+                // A dry run still shows the config, as xm's did.
+                let (out, err, rc) = xm(&["create", "-n", cfg.to_str().unwrap()]);
+                if rc != 0 || !out.contains("(vm\n") {
+                    wrong.push(format!("{key} = {value}: no dry run: {err}"));
+                }
             }
         }
     }

@@ -142,6 +142,9 @@ pub fn load_plan(args: &CreateArgs) -> anyhow::Result<Option<DomainPlan>> {
         }
         return Ok(None);
     }
+    if let Some(e) = loaded.refused.first() {
+        return Err(e.clone().into());
+    }
     let mut plan =
         DomainPlan::from_config(&loaded.config).map_err(|e| at_setting(e, &loaded, req.options))?;
     for w in plan::unapplied_settings(&loaded.config) {
