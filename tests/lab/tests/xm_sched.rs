@@ -1,6 +1,6 @@
 //! `cpu_weight` and `cpu_cap` on whatever scheduler the lab's Xen runs: credit2, Xen 4.17's
-//! default (the plain boot), and credit (`tests/run` boots once more with `sched=credit` for
-//! this file alone). Values are read back with xl's own scheduler command.
+//! default (the plain boot), and credit (`tests/run` runs this file in the PCI machine too,
+//! whose Xen it boots with `sched=credit`). Values are read back with xl's own scheduler command.
 
 use lab_tests::*;
 
