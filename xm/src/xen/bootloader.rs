@@ -261,8 +261,8 @@ fn timeout() -> Duration {
 }
 
 /// Removes output directories of earlier xm processes that are gone (killed while their
-/// bootloader ran, or before the build that ends their use), so none piles up. Every create
-/// with a bootloader and every destroy calls it.
+/// bootloader ran, or before the build that ends their use), so none piles up. Every xm
+/// command that opens the host calls it (a readdir of a directory of a few entries).
 pub fn sweep_stale_dirs() {
     let Ok(entries) = std::fs::read_dir(RUN_DIR) else {
         return;

@@ -75,6 +75,9 @@ impl Host {
         })?;
         check_release(&xc)?;
         let xs = Xs::open()?;
+        // A create killed while its bootloader ran has no domain for `xm destroy` to clean
+        // up after: its output directory goes with the next xm command (`xm list` included).
+        bootloader::sweep_stale_dirs();
         Ok(Host { xc, xs })
     }
 
