@@ -1,24 +1,13 @@
 //! Commands that need the hypervisor, run where there is none (the build host, CI): one clear
 //! `Error:` line and exit 1, no backtrace. On a real dom0 this is the lab's job instead.
 
+mod common;
+use common::*;
 use std::path::Path;
-use std::process::Command;
-
-fn xm(args: &[&str]) -> (String, String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xm"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
-}
 
 #[test]
 fn without_xen_every_domain_command_says_so_in_one_line() {
-    if Path::new("/dev/xen/privcmd").exists() || Path::new("/proc/xen/privcmd").exists() {
+    if on_dom0() {
         println!("skipped: this host is a Xen dom0 (the lab tests cover it)");
         return;
     }

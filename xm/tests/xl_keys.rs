@@ -5,28 +5,12 @@
 //! the rest are warned about or refused by name, before anything is built. A key with no
 //! disposition fails the test.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+use common::*;
 
 use domcfg::xlkeys::{XlKey, disposition};
 
 const KEYS_TSV: &str = include_str!("../../domcfg/data/xl-cfg-keys.tsv");
-
-fn xm(args: &[&str]) -> (String, String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xm"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
-}
-
-fn on_dom0() -> bool {
-    Path::new("/dev/xen/privcmd").exists() || Path::new("/proc/xen/privcmd").exists()
-}
 
 /// A value for `key` that is set and not xl's default, in the config language.
 fn sample(key: &str, kind: &str) -> &'static str {

@@ -22,6 +22,17 @@ fn xm_start(g: &Guest, name: &str) -> Running {
     r
 }
 
+/// `xm shutdown -w NAME`, which must succeed saying what xm said.
+fn shutdown_w(name: &str) {
+    let o = xm(&["shutdown", "-w", name]);
+    let (stdout, stderr) = out(&o);
+    assert!(o.status.success(), "{stderr}");
+    assert_eq!(
+        stdout,
+        format!("Domain {name} terminated\nAll domains terminated\n")
+    );
+}
+
 fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
@@ -31,13 +42,7 @@ fn shutdown_w_waits_until_the_domain_is_gone() {
     require_lab!();
     let name = unique_name("sdw");
     let g = xm_start(&Guest::new(&name), &name);
-    let o = xm(&["shutdown", "-w", &name]);
-    let (stdout, stderr) = out(&o);
-    assert!(o.status.success(), "{stderr}");
-    assert_eq!(
-        stdout,
-        format!("Domain {name} terminated\nAll domains terminated\n")
-    );
+    shutdown_w(&name);
     // -w returns only once the domain no longer exists (xl's returns a moment before).
     assert!(
         !domain_exists(&name),
@@ -102,13 +107,7 @@ fn on_poweroff_preserve_keeps_the_stopped_domain() {
     let g = xm_start(&Guest::new(&name).cfg("on_poweroff = 'preserve'"), &name);
     // -w returns once the domain has shut down: preserved, it will not go (as xl's -w; Ganeti
     // writes preserve and waits with `timeout T xm shutdown -w`).
-    let o = xm(&["shutdown", "-w", &name]);
-    let (stdout, stderr) = out(&o);
-    assert!(o.status.success(), "{stderr}");
-    assert_eq!(
-        stdout,
-        format!("Domain {name} terminated\nAll domains terminated\n")
-    );
+    shutdown_w(&name);
     let (text, _) = out(&xm(&["list", &name]));
     let state = text
         .lines()

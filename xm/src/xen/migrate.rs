@@ -68,22 +68,10 @@ pub struct Target {
 
 /// Copies libxenguest's stream from `pipe` to `out` as one zstd frame; the bytes read and
 /// written.
-fn pack(pipe: std::io::PipeReader, out: &mut impl Write) -> std::io::Result<(u64, u64)> {
+fn pack(mut pipe: std::io::PipeReader, out: &mut impl Write) -> std::io::Result<(u64, u64)> {
     let mut counted = Counted { inner: out, n: 0 };
     let mut enc = zstd::stream::write::Encoder::new(&mut counted, ZSTD_LEVEL)?;
-    let mut pipe = pipe;
-    let mut buf = vec![0u8; CHUNK];
-    let mut raw = 0u64;
-    loop {
-        let n = match pipe.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        enc.write_all(&buf[..n])?;
-        raw += n as u64;
-    }
+    let raw = pump(&mut pipe, &mut enc)?;
     enc.finish()?;
     counted.flush()?;
     Ok((raw, counted.n))
@@ -91,22 +79,26 @@ fn pack(pipe: std::io::PipeReader, out: &mut impl Write) -> std::io::Result<(u64
 
 /// Unpacks one zstd frame from `input` into libxenguest's `pipe`; the bytes unpacked. Reads
 /// no further than the frame (what follows is the conversation's).
-fn unpack(input: &mut impl Read, pipe: std::io::PipeWriter) -> std::io::Result<u64> {
+fn unpack(input: &mut impl Read, mut pipe: std::io::PipeWriter) -> std::io::Result<u64> {
     let mut dec = zstd::stream::read::Decoder::new(input)?.single_frame();
-    let mut pipe = pipe;
+    pump(&mut dec, &mut pipe)
+}
+
+/// Copies `from` to `to` in [`CHUNK`]s until `from` ends; the bytes copied.
+fn pump(from: &mut impl Read, to: &mut impl Write) -> std::io::Result<u64> {
     let mut buf = vec![0u8; CHUNK];
-    let mut raw = 0u64;
+    let mut n = 0u64;
     loop {
-        let n = match dec.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+        match from.read(&mut buf) {
+            Ok(0) => return Ok(n),
+            Ok(got) => {
+                to.write_all(&buf[..got])?;
+                n += got as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
-        };
-        pipe.write_all(&buf[..n])?;
-        raw += n as u64;
+        }
     }
-    Ok(raw)
 }
 
 /// A writer that counts what passes.
