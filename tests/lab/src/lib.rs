@@ -813,6 +813,34 @@ pub fn failpoints_available() -> bool {
     );
 }
 
+/// The host's scheduler as `xl info` names it.
+pub fn scheduler() -> String {
+    xl_ok(&["info"])
+        .lines()
+        .find_map(|l| l.strip_prefix("xen_scheduler"))
+        .and_then(|v| v.split(':').nth(1))
+        .map(|v| v.trim().to_string())
+        .expect("xl info has xen_scheduler")
+}
+
+/// (weight, cap) of `name` from `xl sched-credit -d` / `xl sched-credit2 -d`.
+pub fn weight_cap(sched: &str, name: &str) -> (u32, u32) {
+    let cmd = match sched {
+        "credit" => "sched-credit",
+        "credit2" => "sched-credit2",
+        other => panic!("no weight/cap command for {other}"),
+    };
+    let text = xl_ok(&[cmd, "-d", name]);
+    // Name  ID  Weight  Cap
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("{text}"))
+        .split_whitespace()
+        .collect();
+    (row[2].parse().unwrap(), row[3].parse().unwrap())
+}
+
 /// Everything a create may leave: domains and their xenstore directories, loop devices, vif
 /// interfaces, monitor processes, a bootloader's output directories, PCI claims, QEMUs.
 #[derive(Debug)]
