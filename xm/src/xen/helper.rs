@@ -15,6 +15,14 @@ pub fn env_seconds(var: &str, default: Duration) -> Duration {
         .map_or(default, Duration::from_secs)
 }
 
+/// Kills the process group `pid` belongs to (a helper and everything it started), if any.
+pub fn kill_group_of(pid: u32) {
+    if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+        let group = rustix::process::getpgid(Some(pid)).unwrap_or(pid);
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
+}
+
 /// Runs a helper in a process group of its own and waits at most `timeout` for it;
 /// its exit status and stderr. A script still running then (stuck on a lock, a device, a
 /// bridge, a disk) is killed with everything it started, and that is the error.
@@ -42,11 +50,7 @@ pub fn run_bounded(mut cmd: Command, timeout: Duration) -> Result<(ExitStatus, S
         match child.try_wait().map_err(|e| e.to_string())? {
             Some(status) => break status,
             None if Instant::now() >= deadline => {
-                let group = rustix::process::Pid::from_raw(child.id() as i32);
-                if let Some(group) = group {
-                    let _ =
-                        rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-                }
+                kill_group_of(child.id());
                 let _ = child.wait();
                 return Err(format!(
                     "did not finish within {} s (killed with what it started)",

@@ -210,7 +210,7 @@ impl Host {
         // is in the store to undo; then the devices are read back.
         leftovers::wait_for_scripts(domid);
         let devices = device::existing(&self.xs, domid);
-        let images = self.vbd_images(domid);
+        let images = self.vbd_images(domid, &devices);
         let _ = self.xs.rm(&format!("/local/domain/{domid}"));
         device::teardown(&self.xs, &devices, domid);
         self.remove_nodes(domid, vm.as_deref());
@@ -224,11 +224,14 @@ impl Host {
         Ok(())
     }
 
-    /// The image files dom0's vbd backends for `domid` serve (`params` that are regular files).
-    fn vbd_images(&self, domid: DomId) -> Vec<std::path::PathBuf> {
-        let dir = format!("/local/domain/0/backend/vbd/{domid}");
-        let ids = self.xs.directory(&dir).unwrap_or_default();
-        let keys: Vec<String> = ids.iter().map(|id| format!("{dir}/{id}/params")).collect();
+    /// The image files that `devices`' vbd backends (of `domid`) serve: their `params` that
+    /// are regular files.
+    fn vbd_images(&self, domid: DomId, devices: &[device::Device]) -> Vec<std::path::PathBuf> {
+        let keys: Vec<String> = devices
+            .iter()
+            .filter(|d| d.kind == device::Kind::Vbd)
+            .map(|d| format!("{}/params", d.backend_path(domid)))
+            .collect();
         self.xs
             .read_many(&keys)
             .into_iter()

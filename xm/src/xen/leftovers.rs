@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rustix::fs::{FlockOperation, flock};
 
-use super::helper::run_bounded;
+use super::helper::{kill_group_of, run_bounded};
 use super::xc::DomId;
 use crate::xen::device::script_timeout;
 
@@ -23,7 +23,7 @@ const POLL: Duration = Duration::from_millis(20);
 
 /// The processes whose environment names one of `domid`'s backends (`XENBUS_PATH` is
 /// `backend/vbd/DOMID/...` or `backend/vif/DOMID/...`): hotplug scripts and what they run.
-pub fn scripts_for(domid: DomId) -> Vec<u32> {
+fn scripts_for(domid: DomId) -> Vec<u32> {
     let wanted = [
         format!("XENBUS_PATH=backend/vbd/{domid}/"),
         format!("XENBUS_PATH=backend/vif/{domid}/"),
@@ -46,11 +46,10 @@ pub fn scripts_for(domid: DomId) -> Vec<u32> {
 
 /// Waits until no hotplug script for `domid` runs (one a killed `xm` left behind finishes
 /// what it began, so its work is in the store to undo), at most the scripts' own bound; then
-/// kills what is left, with everything it started. Returns how many processes there were.
-pub fn wait_for_scripts(domid: DomId) -> usize {
-    let first = scripts_for(domid);
-    if first.is_empty() {
-        return 0;
+/// kills what is left, with everything it started.
+pub fn wait_for_scripts(domid: DomId) {
+    if scripts_for(domid).is_empty() {
+        return;
     }
     let deadline = Instant::now() + script_timeout();
     loop {
@@ -59,18 +58,11 @@ pub fn wait_for_scripts(domid: DomId) -> usize {
             break;
         }
         if Instant::now() >= deadline {
-            for pid in left {
-                if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
-                    let group = rustix::process::getpgid(Some(pid)).unwrap_or(pid);
-                    let _ =
-                        rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-                }
-            }
+            left.into_iter().for_each(kill_group_of);
             break;
         }
         std::thread::sleep(POLL);
     }
-    first.len()
 }
 
 /// The hotplug scripts' `block` lock (`/var/run/xen-hotplug/block`, Xen's `locking.sh`):
@@ -122,7 +114,7 @@ impl Drop for BlockLock {
 }
 
 /// The loop devices attached to `image` (by `/sys/block/loopN/loop/backing_file`).
-pub fn loops_on(image: &Path) -> Vec<String> {
+fn loops_on(image: &Path) -> Vec<String> {
     let Ok(image) = image.canonicalize() else {
         return Vec::new();
     };
@@ -143,30 +135,25 @@ pub fn loops_on(image: &Path) -> Vec<String> {
 }
 
 /// Detaches the loop devices on `images` that no backend in the store records (`in_use`
-/// returns the `node`s that dom0's vbd backends hold, read under the lock). Returns the ones
-/// detached.
-pub fn release_loops(images: &[PathBuf], in_use: impl FnOnce() -> Vec<String>) -> Vec<String> {
+/// returns the `node`s that dom0's vbd backends hold, read under the lock).
+pub fn release_loops(images: &[PathBuf], in_use: impl FnOnce() -> Vec<String>) {
     if images.iter().all(|i| loops_on(i).is_empty()) {
-        return Vec::new();
+        return;
     }
     // A script of another domain's may be between its losetup and its store write: wait for
     // it to finish under the lock.
     let Some(_lock) = BlockLock::take(script_timeout()) else {
-        return Vec::new();
+        return;
     };
     let recorded = in_use();
-    let mut released = Vec::new();
     for image in images {
-        for dev in loops_on(image) {
-            if recorded.contains(&dev) {
-                continue;
-            }
+        for dev in loops_on(image)
+            .into_iter()
+            .filter(|d| !recorded.contains(d))
+        {
             let mut cmd = std::process::Command::new("losetup");
             cmd.args(["-d", &dev]);
-            if run_bounded(cmd, Duration::from_secs(10)).is_ok_and(|(s, _)| s.success()) {
-                released.push(dev);
-            }
+            let _ = run_bounded(cmd, Duration::from_secs(10));
         }
     }
-    released
 }
